@@ -1,0 +1,16 @@
+# lifeboat_settings: language standard, assertions and sanitizers for every target.
+add_library(lifeboat_settings INTERFACE)
+target_compile_features(lifeboat_settings INTERFACE cxx_std_20)
+set(CMAKE_CXX_EXTENSIONS OFF)
+
+# Container bounds checks are cheap and catch real bugs; keep them in every build we test.
+target_compile_definitions(lifeboat_settings INTERFACE
+  $<$<CONFIG:Debug,RelWithDebInfo>:_GLIBCXX_ASSERTIONS>)
+
+set(LIFEBOAT_SANITIZE "" CACHE STRING "sanitizers: address;undefined or thread")
+if(LIFEBOAT_SANITIZE)
+  list(JOIN LIFEBOAT_SANITIZE "," _san)
+  target_compile_options(lifeboat_settings INTERFACE -fsanitize=${_san} -fno-omit-frame-pointer
+                                                     -fno-sanitize-recover=all)
+  target_link_options(lifeboat_settings INTERFACE -fsanitize=${_san})
+endif()

@@ -1,0 +1,111 @@
+// storage: where backup objects live. One small required interface, declared
+// capabilities, optional operations that say "unsupported" by default (STYLE.md L2).
+//
+// Keys are relative, '/'-separated ("droplink/droplink-20261124-030000.db.zst"),
+// never empty, never starting with '/', never containing "." or ".." segments.
+// A backend MUST make a written object appear whole or not at all: nothing is
+// visible under its key until ObjectWriter::commit() returns, and an aborted or
+// destroyed-without-commit writer leaves nothing visible (STYLE.md L5).
+// Backends never include core/ and know nothing of backups or manifests.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/pipeline.hpp"
+#include "util/time.hpp"
+
+namespace lifeboat::storage {
+
+struct ObjectInfo {
+  std::string key;
+  std::uint64_t size = 0;
+  TimePoint mtime{};
+};
+
+struct PutOptions {
+  // false: commit fails with ErrorKind::permanent if the key already exists.
+  // A backend that cannot check atomically MAY check with stat() before committing.
+  bool overwrite = true;
+  // Expected size when known; backends MAY use it to pick single PUT vs multipart.
+  std::optional<std::uint64_t> size_hint;
+  // MIME type; backends without metadata ignore it.
+  std::string content_type = "application/octet-stream";
+};
+
+struct Capabilities {
+  bool atomic_put = true;         // writes appear whole or not at all (all backends MUST)
+  bool space_info = false;        // space() answers
+  bool signed_url = false;        // signed_url() answers
+  int max_connections = 1;        // parallel operations the backend tolerates
+  bool list_is_consistent = true; // list() sees every committed object at once
+};
+
+struct SpaceInfo {
+  std::uint64_t total = 0;
+  std::uint64_t available = 0;
+};
+
+// A write in progress. Bytes arrive through Sink::write; nothing is visible until
+// commit(). Destroying an uncommitted writer aborts it (derived classes MUST call
+// abort() from their destructor when not committed).
+class ObjectWriter : public pipeline::Sink {
+public:
+  // Makes the object visible under its key, durably. Throws on failure, after
+  // which nothing is visible.
+  virtual void commit() = 0;
+  // Discards everything written; never throws.
+  virtual void abort() noexcept = 0;
+  virtual std::uint64_t bytes_written() const = 0;
+};
+
+class ObjectReader : public pipeline::Source {};
+
+class Storage {
+public:
+  virtual ~Storage() = default;
+
+  // The storage URL with secrets removed, for messages and manifests.
+  virtual std::string display_url() const = 0;
+  virtual Capabilities capabilities() const = 0;
+
+  virtual std::unique_ptr<ObjectWriter> open_write(const std::string& key,
+                                                   const PutOptions& options = {}) = 0;
+  // Throws Error{not_found} naming the object when the key does not exist.
+  virtual std::unique_ptr<ObjectReader> open_read(const std::string& key) = 0;
+  // Calls `each` for every committed object whose key starts with `prefix`, in no
+  // particular order (callers sort). Paging is hidden inside the backend.
+  virtual void list(const std::string& prefix,
+                    const std::function<void(const ObjectInfo&)>& each) = 0;
+  virtual std::optional<ObjectInfo> stat(const std::string& key) = 0;
+  // Removes the object; removing a missing key succeeds (idempotent).
+  virtual void remove(const std::string& key) = 0;
+
+  // Optional operations: default implementations report "unsupported".
+  virtual std::optional<SpaceInfo> space() { return std::nullopt; }
+  // Throws Error{usage} when capabilities().signed_url is false.
+  virtual std::string signed_url(const std::string& key, Seconds expires);
+
+  // Convenience built on the required interface.
+  std::string read_all(const std::string& key, std::size_t limit = 64 * 1024 * 1024);
+  void write_all(const std::string& key, std::string_view data, const PutOptions& options = {});
+  std::vector<ObjectInfo> list_all(const std::string& prefix);
+};
+
+// Validates a key (see module comment); returns an error message or nothing.
+Result<void> check_key(std::string_view key);
+
+// Opens the storage for a URL: "file:///abs", "/abs", "./rel", "rel" (a directory),
+// and later s3://, cloudinary://, sftp://. Throws Error{config} for an unknown scheme
+// or a malformed URL, naming the URL (redacted).
+std::unique_ptr<Storage> open_storage(std::string_view url);
+
+// Schemes compiled in, for `lifeboat --version`.
+std::vector<std::string> storage_schemes();
+
+} // namespace lifeboat::storage
