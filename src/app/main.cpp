@@ -1,0 +1,239 @@
+// app/main: the command line. Parses arguments (CLI11), loads the configuration,
+// opens the storage, runs one command, and is the ONLY place that turns an error
+// kind into an exit code and an error report (docs/scripting.md).
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "commands/backup.hpp"
+#include "commands/list.hpp"
+#include "commands/restore.hpp"
+#include "commands/verify.hpp"
+#include "config/config.hpp"
+#include "storage/storage.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+using namespace lifeboat;
+
+namespace {
+
+// Exit codes (DESIGN.md): 0 success, 1 operation failed, 2 usage or configuration.
+int exit_code(ErrorKind kind) {
+  switch (kind) {
+  case ErrorKind::usage:
+  case ErrorKind::config:
+    return 2;
+  case ErrorKind::not_found:
+  case ErrorKind::permanent:
+  case ErrorKind::transient:
+  case ErrorKind::integrity:
+  case ErrorKind::cancelled:
+    return 1;
+  }
+  return 1;
+}
+
+struct Globals {
+  std::string storage;
+  std::string config_file;
+  bool verbose = false;
+  bool quiet = false;
+  bool json = false;
+  std::string log_format = "text";
+};
+
+void report_error(const Globals& g, ErrorKind kind, const std::string& message,
+                  const std::string& hint) {
+  if (g.json) {
+    std::cout << fmt::format("{{\n  \"error\": {{\n    \"kind\": {},\n    \"message\": {},\n    "
+                             "\"hint\": {},\n    \"exit_code\": {}\n  }}\n}}\n",
+                             json_quote(to_string(kind)), json_quote(message), json_quote(hint),
+                             exit_code(kind));
+  }
+  std::cerr << "lifeboat: error: " << message << "\n";
+  if (!hint.empty()) {
+    std::cerr << "HINT: " << hint << "\n";
+  }
+}
+
+std::string version_text() {
+  std::string schemes;
+  for (const auto& s : storage::storage_schemes()) {
+    schemes += (schemes.empty() ? "" : " ") + s;
+  }
+  std::string codecs;
+  for (const auto& c : codec::codecs()) {
+    codecs += (codecs.empty() ? "" : " ") + std::string(c.name);
+  }
+  return fmt::format("lifeboat {}\nstorage: {}\ncompression: {}\n", LIFEBOAT_VERSION, schemes,
+                     codecs);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // A closed pipe on stdout must end in an error, not a silent death.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Globals g;
+  CLI::App app{"lifeboat: consistent, verified backups of SQLite and PostgreSQL databases",
+               "lifeboat"};
+  app.set_version_flag("--version", version_text());
+  app.require_subcommand(1);
+  app.fallthrough(true);
+  app.add_option("--to,--storage", g.storage,
+                 "storage URL: a directory (default ./backups), file:///dir")
+      ->envname("LIFEBOAT_STORAGE");
+  app.add_option("--config", g.config_file, "configuration file (default ./lifeboat.toml, ...)");
+  app.add_flag("-v,--verbose", g.verbose, "say more");
+  app.add_flag("-q,--quiet", g.quiet, "print only errors");
+  app.add_option("--log-format", g.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.footer("Exit codes: 0 success, 1 operation failed, 2 usage or configuration error.\n"
+             "Run 'lifeboat COMMAND --help' for the options of a command.");
+
+  // backup
+  commands::BackupOptions backup_opts;
+  std::string backup_compress;
+  auto* backup = app.add_subcommand("backup", "take a consistent, checked backup of a database");
+  backup->add_option("--db", backup_opts.db, "database: a SQLite path or sqlite:PATH");
+  backup->add_option("--name", backup_opts.name, "database name in backup ids (default: file name)");
+  backup->add_option("--compress", backup_compress, "zstd[:1-19] (default zstd:3), gzip[:1-9], none");
+  backup->add_flag("--integrity-check", backup_opts.full_integrity_check,
+                   "run the full PRAGMA integrity_check instead of quick_check");
+  bool no_prune = false;
+  backup->add_flag("--no-prune", no_prune, "do not apply the retention policy afterwards");
+  backup->add_flag("--json", g.json, "print the result as JSON");
+
+  // list
+  std::optional<std::string> list_name;
+  auto* list = app.add_subcommand("list", "list the backups in the storage");
+  list->add_option("--name", list_name, "only backups of this database");
+  list->add_flag("--json", g.json, "print the list as JSON");
+
+  // restore
+  commands::RestoreOptions restore_opts;
+  std::string restore_before, restore_id, restore_target;
+  auto* restore = app.add_subcommand("restore", "restore a backup into a database, after proving it");
+  restore->add_option("--backup-id", restore_opts.selector.backup_id, "the backup to restore");
+  restore->add_flag("--latest", restore_opts.selector.latest, "the newest backup (not safety backups)");
+  restore->add_option("--before", restore_opts.selector.before,
+                      "the newest backup taken at or before TIME (ISO 8601)");
+  restore->add_option("--name", restore_opts.selector.name, "database name, with --latest/--before");
+  restore->add_option("--target", restore_opts.target,
+                      "database to restore into (default: the backup's source)");
+  restore->add_flag("--yes", restore_opts.yes, "do not ask for confirmation");
+  restore->add_flag("--no-safety-backup", restore_opts.no_safety_backup,
+                    "do not back up the target before overwriting it");
+  restore->add_flag("--integrity-check", restore_opts.full_integrity_check,
+                    "run the full PRAGMA integrity_check on the restored data");
+  restore->add_flag("--json", g.json, "print the result as JSON");
+
+  // verify
+  commands::VerifyOptions verify_opts;
+  auto* verify = app.add_subcommand("verify", "prove stored backups: checksum, or --deep");
+  verify->add_option("--backup-id", verify_opts.selector.backup_id, "the backup to verify");
+  verify->add_flag("--latest", verify_opts.selector.latest, "the newest backup");
+  verify->add_option("--before", verify_opts.selector.before, "the newest backup at or before TIME");
+  verify->add_flag("--all", verify_opts.all, "every backup");
+  verify->add_option("--name", verify_opts.selector.name, "database name");
+  verify->add_flag("--deep", verify_opts.deep,
+                   "also decompress, open, integrity-check and compare row counts");
+  verify->add_flag("--json", g.json, "print the results as JSON");
+
+  // config show
+  auto* config_cmd = app.add_subcommand("config", "inspect the configuration");
+  config_cmd->require_subcommand(1);
+  auto* config_show = config_cmd->add_subcommand("show", "print every value and where it came from");
+  config_show->add_flag("--json", g.json, "print as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    report_error(g, ErrorKind::usage, to_lower(e.what()),
+                 "Run 'lifeboat --help' or 'lifeboat COMMAND --help' for usage.");
+    return 2;
+  }
+
+  log::set_level(g.quiet ? log::Level::error : g.verbose ? log::Level::debug : log::Level::info);
+  log::set_format(g.log_format == "json" ? log::Format::json : log::Format::text);
+
+  try {
+    config::LoadOptions load;
+    if (!g.config_file.empty()) {
+      load.path = g.config_file;
+    }
+    config::Config cfg = config::load(load);
+    if (!g.storage.empty()) {
+      config::set_override(cfg, "storage.url", g.storage, "flag --to");
+    }
+    if (config_show->parsed()) {
+      std::cout << (g.json ? config::show_json(cfg) : config::show(cfg));
+      return 0;
+    }
+
+    auto store = storage::open_storage(cfg.storage.url.value);
+    commands::Context ctx{.storage = *store,
+                          .clock = system_clock(),
+                          .out = std::cout,
+                          .json = g.json,
+                          .quiet = g.quiet,
+                          .progress = !g.quiet && stderr_is_terminal(),
+                          .interactive = stdin_is_terminal()};
+
+    int rc = 0;
+    if (backup->parsed()) {
+      if (backup_opts.db.empty() && !cfg.databases.empty()) {
+        const auto& d = cfg.databases.front();
+        backup_opts.db = d.url.value.reveal();
+        if (backup_opts.name.empty()) {
+          backup_opts.name = d.name.value;
+        }
+        backup_opts.compress = d.compress.value;
+      } else if (backup_opts.db.empty()) {
+        if (const char* url = std::getenv("DATABASE_URL"); url != nullptr && *url != '\0') {
+          backup_opts.db = url;
+        } else {
+          throw Error(ErrorKind::usage, "no database to back up",
+                      "Pass --db PATH, configure a [[database]], or set DATABASE_URL.");
+        }
+      }
+      if (!backup_compress.empty()) {
+        backup_opts.compress = backup_compress;
+      }
+      rc = commands::run_backup(ctx, backup_opts);
+    } else if (list->parsed()) {
+      rc = commands::run_list(ctx, list_name);
+    } else if (restore->parsed()) {
+      rc = commands::run_restore(ctx, restore_opts);
+    } else if (verify->parsed()) {
+      rc = commands::run_verify(ctx, verify_opts);
+    }
+    std::cout.flush();
+    if (!std::cout) {
+      report_error(g, ErrorKind::permanent, "unable to write to standard output", "");
+      return 1;
+    }
+    return rc;
+  } catch (const Error& e) {
+    report_error(g, e.kind(), e.what(), e.hint());
+    return exit_code(e.kind());
+  } catch (const std::exception& e) {
+    report_error(g, ErrorKind::permanent, fmt::format("unexpected failure: {}", e.what()),
+                 "This may be a bug in lifeboat; run again with --verbose and report it.");
+    return 1;
+  }
+}

@@ -1,0 +1,161 @@
+#include "commands/backup.hpp"
+
+#include <chrono>
+#include <ostream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands/database.hpp"
+#include "core/catalog.hpp"
+#include "pipeline/threaded_sink.hpp"
+#include "source/sqlite/sqlite.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace lifeboat::commands {
+
+namespace {
+
+// zstd gets its own threads so compression never runs on the thread that reads the
+// snapshot (DESIGN.md, Performance); two are enough to keep up with SQLite on 2 cores.
+int compression_workers() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n >= 2 ? 2 : 1;
+}
+
+// First free id at or after `t`: two backups in the same second get consecutive ids.
+core::BackupId allocate_id(core::Catalog& catalog, const std::string& name, TimePoint t) {
+  core::BackupId id{name, std::chrono::floor<std::chrono::seconds>(t)};
+  for (int i = 0; i < 120 && catalog.id_taken(id); ++i) {
+    id.time += std::chrono::seconds(1);
+  }
+  if (catalog.id_taken(id)) {
+    throw Error(ErrorKind::transient,
+                fmt::format("no free backup id for '{}' near {}", name, format_iso8601(t)));
+  }
+  return id;
+}
+
+} // namespace
+
+core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
+  auto db = value_or_throw(parse_database_url(options.db), ErrorKind::usage);
+  if (db.kind != DatabaseUrl::Kind::sqlite) {
+    throw Error(ErrorKind::usage,
+                fmt::format("PostgreSQL backups are not available in this version: '{}'",
+                            db.display()),
+                "This build of lifeboat backs up SQLite databases only.");
+  }
+  auto spec = value_or_throw(codec::parse_compress_spec(options.compress), ErrorKind::usage);
+  std::string name = options.name.empty() ? core::default_name_for_path(db.path.string())
+                                          : options.name;
+  if (auto ok = core::check_name(name); !ok) {
+    throw Error(ErrorKind::usage, ok.error());
+  }
+  if (!std::filesystem::exists(db.path)) {
+    throw Error(ErrorKind::usage, fmt::format("database '{}' does not exist", db.path.string()),
+                "Check the path given with --db or in the configuration.");
+  }
+
+  core::Catalog catalog(ctx.storage);
+  TimePoint started = ctx.clock.now();
+  Stopwatch watch;
+  core::BackupId id = allocate_id(catalog, name, started);
+
+  core::Manifest m;
+  m.id = id.str();
+  m.name = name;
+  m.kind = "sqlite";
+  m.reason = options.reason;
+  m.source = db.display();
+  m.tool_version = tool_version();
+  m.host = host_name();
+  m.started_at = started;
+  m.data.key = id.data_key("db", spec.codec->extension);
+  m.data.payload = "db";
+  m.data.codec = std::string(spec.codec->name);
+  m.data.level = spec.level;
+  m.checksum_key = id.checksum_key();
+
+  std::error_code ec;
+  auto db_size = std::filesystem::file_size(db.path, ec);
+  log::debug("backing up '{}' to '{}' in '{}'", db.display(), m.data.key,
+             ctx.storage.display_url());
+
+  // snapshot (reader thread) → queue → raw counter → compressor → sha256 + counter → object
+  auto writer = ctx.storage.open_write(
+      m.data.key, {.overwrite = false, .content_type = "application/octet-stream"});
+  pipeline::Pipeline pipe(*writer);
+  Progress progress(ctx.progress, "backup " + name, ec ? std::nullopt : std::optional(db_size));
+  auto& raw = pipe.add<codec::ByteCounter>();
+  pipe.add<codec::ProgressObserver>([&](std::uint64_t n) { progress.update(n); });
+  pipe.add_transform(spec.codec->make_compressor(spec.level, compression_workers()));
+  auto& sha = pipe.add<codec::Sha256>();
+  auto& stored = pipe.add<codec::ByteCounter>();
+
+  source::sqlite::DatabaseInfo info;
+  {
+    pipeline::ThreadedSink queue(pipe);
+    info = source::sqlite::snapshot(db.path, queue,
+                                    {.full_integrity_check = options.full_integrity_check});
+    queue.close();
+  }
+  pipe.finish();
+  writer->commit();
+  progress.done();
+
+  m.data.sha256 = sha.hex();
+  m.data.size = stored.count();
+  m.uncompressed_size = raw.count();
+  m.server_version = "sqlite " + info.sqlite_version;
+  m.integrity_check = info.integrity_check;
+  for (const auto& t : info.tables) {
+    m.tables.push_back({t.name, t.rows});
+  }
+  if (m.uncompressed_size != info.size_bytes) {
+    throw Error(ErrorKind::integrity,
+                fmt::format("snapshot of '{}' has {} bytes, expected {} ({} pages of {})",
+                            db.display(), m.uncompressed_size, info.size_bytes, info.page_count,
+                            info.page_size));
+  }
+
+  ctx.storage.write_all(m.checksum_key, core::checksum_line(m.data),
+                        {.overwrite = false, .content_type = "text/plain"});
+  m.finished_at = ctx.clock.now();
+  m.duration_seconds = watch.seconds();
+  catalog.commit(m);
+  log::debug("committed backup '{}'", m.id);
+  return m;
+}
+
+int run_backup(Context& ctx, const BackupOptions& options) {
+  core::Manifest m = take_backup(ctx, options);
+  if (ctx.json) {
+    nlohmann::json j = {{"id", m.id},
+                        {"name", m.name},
+                        {"kind", m.kind},
+                        {"key", m.data.key},
+                        {"size", m.data.size},
+                        {"uncompressed_size", m.uncompressed_size},
+                        {"sha256", m.data.sha256},
+                        {"tables", m.tables.size()},
+                        {"rows", m.total_rows()},
+                        {"duration_seconds", m.duration_seconds},
+                        {"storage", ctx.storage.display_url()}};
+    ctx.out << j.dump(2) << "\n";
+  } else if (!ctx.quiet) {
+    double ratio = m.data.size > 0 ? static_cast<double>(m.uncompressed_size) /
+                                         static_cast<double>(m.data.size)
+                                   : 0;
+    ctx.out << fmt::format("backup {} stored in {}\n  {} -> {} ({:.1f}x, {}), {} tables, {} "
+                           "rows, {} passed, {}\n",
+                           m.id, ctx.storage.display_url(), format_bytes(m.uncompressed_size),
+                           format_bytes(m.data.size), ratio, m.data.codec, m.tables.size(),
+                           m.total_rows(), m.integrity_check, format_seconds(m.duration_seconds));
+  }
+  return 0;
+}
+
+} // namespace lifeboat::commands

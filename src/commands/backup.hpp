@@ -1,0 +1,31 @@
+// commands/backup: take one backup of one database into the storage.
+//
+// Order (docs/format.md): data object (atomic put), then its .sha256 line, then the
+// manifest, the commit point. Any failure before the manifest leaves at most
+// leftovers that nothing lists; existing backups are never touched.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "codec/codec.hpp"
+#include "commands/context.hpp"
+#include "core/manifest.hpp"
+
+namespace lifeboat::commands {
+
+struct BackupOptions {
+  std::string db;                 // path or URL (see commands/database.hpp)
+  std::string name;               // default: derived from the file name
+  std::string compress = "zstd:3";
+  std::string reason = "manual";  // "safety" for the backup taken before a restore
+  bool full_integrity_check = false;
+};
+
+// Takes the backup and returns its committed manifest. Throws Error.
+core::Manifest take_backup(Context& ctx, const BackupOptions& options);
+
+// The `backup` command: take_backup plus the report (text or --json).
+int run_backup(Context& ctx, const BackupOptions& options);
+
+} // namespace lifeboat::commands

@@ -1,0 +1,25 @@
+// commands/database: what a database URL or path names (DESIGN.md, Database URLs).
+//
+//   sqlite:  a plain path, "sqlite:///abs/path.db", "sqlite:relative.db"
+//   postgres: "postgres://...", "postgresql://...", or a libpq keyword string
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "util/error.hpp"
+
+namespace lifeboat::commands {
+
+struct DatabaseUrl {
+  enum class Kind { sqlite, postgres };
+  Kind kind = Kind::sqlite;
+  std::filesystem::path path; // sqlite: absolute path
+  std::string url;            // postgres: the URL as given (may hold a password)
+
+  std::string display() const; // redacted
+};
+
+Result<DatabaseUrl> parse_database_url(std::string_view text);
+
+} // namespace lifeboat::commands

@@ -1,0 +1,69 @@
+#include "commands/list.hpp"
+
+#include <ostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/catalog.hpp"
+#include "util/strings.hpp"
+
+namespace lifeboat::commands {
+
+int run_list(Context& ctx, const std::optional<std::string>& name) {
+  core::Catalog catalog(ctx.storage);
+  auto entries = catalog.list(name);
+  if (ctx.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& e : entries) {
+      const auto& m = e.manifest;
+      arr.push_back({{"id", m.id},
+                     {"name", m.name},
+                     {"kind", m.kind},
+                     {"reason", m.reason},
+                     {"safety", m.is_safety()},
+                     {"time", format_iso8601(core::BackupId::parse(m.id)->time)},
+                     {"started_at", format_iso8601_ms(m.started_at)},
+                     {"finished_at", format_iso8601_ms(m.finished_at)},
+                     {"duration_seconds", m.duration_seconds},
+                     {"key", m.data.key},
+                     {"size", m.data.size},
+                     {"uncompressed_size", m.uncompressed_size},
+                     {"sha256", m.data.sha256},
+                     {"codec", m.data.codec},
+                     {"encrypted", m.data.encrypted},
+                     {"tables", m.tables.size()},
+                     {"rows", m.total_rows()},
+                     {"source", m.source}});
+    }
+    ctx.out << arr.dump(2) << "\n";
+    return 0;
+  }
+  if (entries.empty()) {
+    ctx.out << fmt::format("no backups{} in {}\n", name ? " of '" + *name + "'" : "",
+                           ctx.storage.display_url());
+    return 0;
+  }
+  size_t w = 2;
+  for (const auto& e : entries) {
+    w = std::max(w, e.manifest.id.size());
+  }
+  ctx.out << fmt::format("{:<{}}  {:<19}  {:>10}  {:>10}  {:>6}  {:>10}  {}\n", "ID", w,
+                         "TIME (UTC)", "SIZE", "DATA", "TABLES", "ROWS", "NOTE");
+  for (const auto& e : entries) {
+    const auto& m = e.manifest;
+    std::string note = m.is_safety() ? "safety" : (m.reason == "manual" ? "" : m.reason);
+    if (m.data.encrypted) {
+      note += note.empty() ? "encrypted" : ", encrypted";
+    }
+    ctx.out << fmt::format("{:<{}}  {:<19}  {:>10}  {:>10}  {:>6}  {:>10}  {}\n", m.id, w,
+                           format_human(core::BackupId::parse(m.id)->time),
+                           format_bytes(m.data.size), format_bytes(m.uncompressed_size),
+                           m.tables.size(), m.total_rows(), note);
+  }
+  ctx.out << fmt::format("{} backup{} in {}\n", entries.size(), entries.size() == 1 ? "" : "s",
+                         ctx.storage.display_url());
+  return 0;
+}
+
+} // namespace lifeboat::commands

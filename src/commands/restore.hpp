@@ -1,0 +1,28 @@
+// commands/restore: put a backup back into a database, proving it first.
+//
+// Order: checksum and decode into a temporary file next to the target (nothing
+// touched yet) → integrity check and row counts of that file against the manifest →
+// confirmation (typed RESTORE on a terminal, --yes otherwise) → safety backup of the
+// existing target → restore through the Online Backup API (one transaction: open
+// readers see old or new, never a mix) → checks of the result.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "commands/context.hpp"
+#include "commands/selector.hpp"
+
+namespace lifeboat::commands {
+
+struct RestoreOptions {
+  Selector selector;
+  std::optional<std::string> target; // default: the backup's source database
+  bool yes = false;
+  bool no_safety_backup = false;
+  bool full_integrity_check = false;
+};
+
+int run_restore(Context& ctx, const RestoreOptions& options);
+
+} // namespace lifeboat::commands

@@ -1,0 +1,134 @@
+#include "commands/verify.hpp"
+
+#include <ostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands/fetch.hpp"
+#include "source/sqlite/sqlite.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace lifeboat::commands {
+
+namespace {
+
+void compare_tables(const core::Manifest& m, const std::vector<core::TableRows>& found,
+                    const std::string& where) {
+  std::vector<std::string> diffs;
+  for (const auto& t : m.tables) {
+    auto it = std::find_if(found.begin(), found.end(),
+                           [&](const core::TableRows& f) { return f.name == t.name; });
+    if (it == found.end()) {
+      diffs.push_back(fmt::format("table '{}' is missing", t.name));
+    } else if (it->rows != t.rows) {
+      diffs.push_back(fmt::format("table '{}' has {} rows, expected {}", t.name, it->rows, t.rows));
+    }
+  }
+  for (const auto& f : found) {
+    if (std::none_of(m.tables.begin(), m.tables.end(),
+                     [&](const core::TableRows& t) { return t.name == f.name; })) {
+      diffs.push_back(fmt::format("table '{}' is not in the manifest", f.name));
+    }
+  }
+  if (!diffs.empty()) {
+    std::string all;
+    for (size_t i = 0; i < diffs.size() && i < 10; ++i) {
+      all += (i ? "; " : "") + diffs[i];
+    }
+    throw Error(ErrorKind::integrity,
+                fmt::format("{} does not match backup '{}': {}", where, m.id, all));
+  }
+}
+
+} // namespace
+
+void deep_check(Context& ctx, const core::Manifest& m, const std::filesystem::path& image,
+                bool full_integrity_check) {
+  fetch_payload(ctx, m, image);
+  if (m.kind != "sqlite") {
+    throw Error(ErrorKind::usage,
+                fmt::format("deep verification of '{}' backups is not available in this version",
+                            m.kind));
+  }
+  source::sqlite::DatabaseInfo info;
+  try {
+    info = source::sqlite::inspect(image, full_integrity_check);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::integrity,
+                fmt::format("backup '{}' does not open as a sound database: {}", m.id, e.what()));
+  }
+  std::vector<core::TableRows> found;
+  for (const auto& t : info.tables) {
+    found.push_back({t.name, t.rows});
+  }
+  compare_tables(m, found, fmt::format("the content of backup '{}'", m.id));
+}
+
+int run_verify(Context& ctx, const VerifyOptions& options) {
+  core::Catalog catalog(ctx.storage);
+  std::vector<core::CatalogEntry> entries;
+  if (options.all) {
+    if (options.selector.backup_id || options.selector.latest || options.selector.before) {
+      throw Error(ErrorKind::usage, "--all cannot be combined with --backup-id, --latest or --before");
+    }
+    entries = catalog.list(options.selector.name);
+  } else {
+    entries.push_back(select_backup(catalog, options.selector));
+  }
+  int failed = 0;
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& e : entries) {
+    const auto& m = e.manifest;
+    std::string error;
+    Stopwatch watch;
+    try {
+      if (options.deep) {
+        TempPath image(std::filesystem::temp_directory_path() / (m.id + ".db"), "verify");
+        deep_check(ctx, m, image.path(), false);
+      } else {
+        verify_checksum(ctx, m);
+      }
+    } catch (const Error& err) {
+      if (!options.all && !ctx.json) {
+        throw; // one backup: main() reports the message, hint and exit code
+      }
+      error = err.what();
+      ++failed;
+    }
+    if (ctx.json) {
+      nlohmann::json r = {{"id", m.id},
+                          {"ok", error.empty()},
+                          {"deep", options.deep},
+                          {"size", m.data.size},
+                          {"seconds", watch.seconds()}};
+      if (!error.empty()) {
+        r["error"] = error;
+      }
+      results.push_back(r);
+    } else if (error.empty()) {
+      if (!ctx.quiet) {
+        ctx.out << fmt::format("ok      {}  {}{}\n", m.id,
+                               options.deep ? "checksum, decompression, integrity, row counts"
+                                            : "checksum " + m.data.sha256.substr(0, 16),
+                               options.deep ? fmt::format(" ({} tables, {} rows)",
+                                                          m.tables.size(), m.total_rows())
+                                            : "");
+      }
+    } else {
+      ctx.out << fmt::format("FAILED  {}  {}\n", m.id, error);
+      log::error("{}", error);
+    }
+  }
+  if (ctx.json) {
+    ctx.out << nlohmann::json{{"verified", entries.size()}, {"failed", failed}, {"results", results}}
+                   .dump(2)
+            << "\n";
+  } else if (!ctx.quiet && entries.size() > 1) {
+    ctx.out << fmt::format("{} of {} backups verified\n", entries.size() - failed, entries.size());
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+} // namespace lifeboat::commands

@@ -1,0 +1,165 @@
+#include "core/manifest.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace lifeboat::core {
+
+using nlohmann::json;
+
+std::uint64_t Manifest::total_rows() const {
+  std::uint64_t n = 0;
+  for (const auto& t : tables) {
+    n += t.rows;
+  }
+  return n;
+}
+
+std::string to_json(const Manifest& m) {
+  json tables = json::array();
+  for (const auto& t : m.tables) {
+    tables.push_back({{"name", t.name}, {"rows", t.rows}});
+  }
+  json j = {
+      {"format", k_manifest_format},
+      {"id", m.id},
+      {"name", m.name},
+      {"kind", m.kind},
+      {"reason", m.reason},
+      {"source", m.source},
+      {"server_version", m.server_version},
+      {"tool_version", m.tool_version},
+      {"host", m.host},
+      {"started_at", format_iso8601_ms(m.started_at)},
+      {"finished_at", format_iso8601_ms(m.finished_at)},
+      {"duration_seconds", m.duration_seconds},
+      {"data",
+       {{"key", m.data.key},
+        {"size", m.data.size},
+        {"sha256", m.data.sha256},
+        {"payload", m.data.payload},
+        {"codec", m.data.codec},
+        {"level", m.data.level},
+        {"encrypted", m.data.encrypted},
+        {"recipients", m.data.recipients}}},
+      {"checksum_key", m.checksum_key},
+      {"uncompressed_size", m.uncompressed_size},
+      {"integrity_check", m.integrity_check},
+      {"tables", tables},
+  };
+  return j.dump(2) + "\n";
+}
+
+namespace {
+
+template <typename T> T field(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    throw std::invalid_argument(fmt::format("missing field '{}'", key));
+  }
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    throw std::invalid_argument(fmt::format("field '{}' has the wrong type", key));
+  }
+}
+
+TimePoint time_field(const json& j, const char* key) {
+  auto t = parse_iso8601(field<std::string>(j, key));
+  if (!t) {
+    throw std::invalid_argument(fmt::format("field '{}': {}", key, t.error()));
+  }
+  return *t;
+}
+
+bool is_hex64(const std::string& s) {
+  if (s.size() != 64) {
+    return false;
+  }
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+Result<Manifest> parse_manifest(std::string_view text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    return unexpected(fmt::format("manifest is not valid JSON: {}", e.what()));
+  }
+  try {
+    if (!j.is_object()) {
+      throw std::invalid_argument("manifest is not a JSON object");
+    }
+    auto format = field<std::string>(j, "format");
+    if (format != k_manifest_format) {
+      throw std::invalid_argument(fmt::format(
+          "unsupported manifest format '{}' (this lifeboat reads '{}')", format,
+          k_manifest_format));
+    }
+    Manifest m;
+    m.id = field<std::string>(j, "id");
+    m.name = field<std::string>(j, "name");
+    m.kind = field<std::string>(j, "kind");
+    m.reason = j.value("reason", std::string("manual"));
+    m.source = field<std::string>(j, "source");
+    m.server_version = j.value("server_version", std::string());
+    m.tool_version = j.value("tool_version", std::string());
+    m.host = j.value("host", std::string());
+    m.started_at = time_field(j, "started_at");
+    m.finished_at = time_field(j, "finished_at");
+    m.duration_seconds = j.value("duration_seconds", 0.0);
+    const json& d = j.at("data");
+    m.data.key = field<std::string>(d, "key");
+    m.data.size = field<std::uint64_t>(d, "size");
+    m.data.sha256 = field<std::string>(d, "sha256");
+    m.data.payload = field<std::string>(d, "payload");
+    m.data.codec = field<std::string>(d, "codec");
+    m.data.level = d.value("level", 0);
+    m.data.encrypted = d.value("encrypted", false);
+    m.data.recipients = d.value("recipients", std::vector<std::string>{});
+    m.checksum_key = field<std::string>(j, "checksum_key");
+    m.uncompressed_size = field<std::uint64_t>(j, "uncompressed_size");
+    m.integrity_check = j.value("integrity_check", std::string());
+    for (const auto& t : field<json>(j, "tables")) {
+      m.tables.push_back({field<std::string>(t, "name"), field<std::uint64_t>(t, "rows")});
+    }
+    auto id = BackupId::parse(m.id);
+    if (!id) {
+      throw std::invalid_argument(id.error());
+    }
+    if (id->name != m.name) {
+      throw std::invalid_argument(
+          fmt::format("id '{}' does not belong to database '{}'", m.id, m.name));
+    }
+    if (!m.data.key.starts_with(id->object_prefix())) {
+      throw std::invalid_argument(
+          fmt::format("data key '{}' does not belong to backup '{}'", m.data.key, m.id));
+    }
+    if (!is_hex64(m.data.sha256)) {
+      throw std::invalid_argument("field 'data.sha256' is not a SHA-256 hex digest");
+    }
+    if (m.kind != "sqlite" && m.kind != "postgres") {
+      throw std::invalid_argument(fmt::format("unknown database kind '{}'", m.kind));
+    }
+    return m;
+  } catch (const std::exception& e) {
+    return unexpected(fmt::format("invalid manifest: {}", e.what()));
+  }
+}
+
+std::string checksum_line(const DataObject& data) {
+  auto slash = data.key.rfind('/');
+  std::string base = slash == std::string::npos ? data.key : data.key.substr(slash + 1);
+  return data.sha256 + "  " + base + "\n";
+}
+
+} // namespace lifeboat::core

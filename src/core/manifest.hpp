@@ -1,0 +1,77 @@
+// core/manifest: the JSON record that makes a backup exist (docs/format.md).
+//
+// A manifest is written last, after the data object and its checksum are stored in
+// full; a backup exists if and only if its manifest exists. It never holds a secret:
+// sources are redacted, encryption is recorded by public keys only.
+//
+// Grammar (JSON object, "format": "lifeboat-manifest/1"; unknown keys are ignored
+// by readers of the same major version, so fields can be added compatibly):
+//   format, id, name, kind ("sqlite"|"postgres"), reason ("manual"|"scheduled"|"safety"|"import"),
+//   source (redacted), server_version, tool_version, host,
+//   started_at, finished_at (ISO 8601 UTC, ms), duration_seconds,
+//   data { key, size, sha256, payload ("db"|"sql"|"dump"), codec ("zstd"|"gzip"|"none"),
+//          level, encrypted, recipients [..] },
+//   checksum_key, uncompressed_size, integrity_check,
+//   tables [ { name, rows } ]
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/backup_id.hpp"
+#include "util/error.hpp"
+#include "util/time.hpp"
+
+namespace lifeboat::core {
+
+inline constexpr std::string_view k_manifest_format = "lifeboat-manifest/1";
+
+struct TableRows {
+  std::string name;
+  std::uint64_t rows = 0;
+  bool operator==(const TableRows&) const = default;
+};
+
+struct DataObject {
+  std::string key;
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::string payload; // "db", "sql", "dump"
+  std::string codec;   // "zstd", "gzip", "none"
+  int level = 0;
+  bool encrypted = false;
+  std::vector<std::string> recipients; // public keys only
+};
+
+struct Manifest {
+  std::string id;
+  std::string name;
+  std::string kind;   // "sqlite", "postgres"
+  std::string reason; // "manual", "scheduled", "safety", "import"
+  std::string source; // redacted
+  std::string server_version;
+  std::string tool_version;
+  std::string host;
+  TimePoint started_at{};
+  TimePoint finished_at{};
+  double duration_seconds = 0;
+  DataObject data;
+  std::string checksum_key;
+  std::uint64_t uncompressed_size = 0;
+  std::string integrity_check; // which check passed on the snapshot
+  std::vector<TableRows> tables;
+
+  bool is_safety() const { return reason == "safety"; }
+  std::uint64_t total_rows() const;
+};
+
+std::string to_json(const Manifest& m);
+// Strict: every required field present with the right type, id consistent with
+// name and key. Errors say which field is wrong.
+Result<Manifest> parse_manifest(std::string_view json);
+
+// The `sha256sum` line for the data object: "<hex>  <basename>\n".
+std::string checksum_line(const DataObject& data);
+
+} // namespace lifeboat::core

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# kill -9 in the middle of a backup leaves no listed backup, never touches the
+# existing ones, and the next run works.
+source "$(dirname "$0")/lib.sh"
+
+make_db big.db 20000
+run 0 lb backup --db big.db --to ./backups --json
+first=$(json_field "$OUT" 'd["id"]')
+# Grow the database so a backup takes long enough to be interrupted.
+sqlite3 big.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400000)
+                INSERT INTO orders(customer_id, note, data) SELECT 1 + i % 100, hex(randomblob(64)), randomblob(400) FROM n;"
+before=$(cd backups && find . -type f | sort | xargs sha256sum)
+
+for delay in 0.05 0.2 0.5; do
+  lb backup --db big.db --to ./backups --compress zstd:19 >/dev/null 2>&1 &
+  pid=$!
+  sleep $delay
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+  run 0 lb list --to ./backups --json
+  [[ $(json_field "$OUT" 'len(d)') == 1 ]] || fail "after kill -9 at ${delay}s the list has: $OUT"
+  now=$(cd backups && find . -type f -name '*.manifest.json' | sort)
+  [[ $now == "./big/$first.manifest.json" ]] || fail "manifests after kill: $now"
+done
+# The backup that existed is intact.
+for f in $(cd backups && find . -type f -name "$first*"); do
+  grep -qF "$f" <<<"$before" || fail "missing $f"
+done
+run 0 lb verify --backup-id "$first" --deep --to ./backups
+pass "kill -9 during backups leaves only the complete backup listed and intact"
+
+run 0 lb backup --db big.db --to ./backups --json
+run 0 lb verify --latest --deep --to ./backups
+run 0 lb list --to ./backups --json
+[[ $(json_field "$OUT" 'len(d)') == 2 ]] || fail "next run did not add a backup"
+pass "the next backup after kill -9 works and verifies"
