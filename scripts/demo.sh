@@ -13,7 +13,7 @@ step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 
 if [[ ! -f $db ]]; then
   echo "creating a sample database $db (customers, orders, a foreign key, 20 000 rows)"
-  sqlite3 "$db" <<'SQL'
+  sqlite3 "$db" >/dev/null <<'SQL'
 PRAGMA journal_mode=WAL;
 PRAGMA foreign_keys=ON;
 CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, created_at TEXT);

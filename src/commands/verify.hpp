@@ -3,6 +3,8 @@
 // row counts.
 #pragma once
 
+#include <filesystem>
+
 #include "commands/context.hpp"
 #include "commands/selector.hpp"
 

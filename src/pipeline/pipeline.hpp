@@ -94,6 +94,9 @@ public:
     return ref;
   }
 
+  // Appends a transform built elsewhere (e.g. by the codec table).
+  Transform& add_transform(std::unique_ptr<Transform> t);
+
   void write(Bytes bytes) override;
   // Finishes every transform in order and every observer. Idempotent.
   void finish();

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <tl/expected.hpp>
 
@@ -50,7 +51,9 @@ T value_or_throw(Result<T> r, ErrorKind kind, std::string_view prefix = {}) {
   if (!r) {
     throw Error(kind, std::string(prefix) + r.error());
   }
-  return std::move(*r);
+  if constexpr (!std::is_void_v<T>) {
+    return std::move(*r);
+  }
 }
 
 // Message for errno values: "No space left on device".
