@@ -470,9 +470,20 @@ std::vector<Line> lines(const Config& c) {
     out.push_back({k, std::to_string(v.value), v.origin, false});
   };
   auto sec = [&](const std::string& k, const Value<Secret>& v, bool is_url) {
-    // URLs keep their shape with the password redacted; other secrets are ***.
-    std::string shown = v.value.empty() ? "" : is_url ? redact_url(v.value.reveal())
-                                                      : std::string(Secret::k_redacted);
+    // Database URLs keep their shape with the password redacted; webhook URLs carry
+    // their secret in the path, so only scheme and host stay; other secrets are ***.
+    std::string shown;
+    if (!v.value.empty()) {
+      const std::string& raw = v.value.reveal();
+      if (!is_url) {
+        shown = Secret::k_redacted;
+      } else if (raw.starts_with("http://") || raw.starts_with("https://")) {
+        size_t host_end = raw.find('/', raw.find("://") + 3);
+        shown = raw.substr(0, host_end) + "/" + std::string(Secret::k_redacted);
+      } else {
+        shown = redact_url(raw);
+      }
+    }
     out.push_back(Line{k, q(shown), v.origin, true});
   };
   auto l = [&](const std::string& k, const Value<std::vector<std::string>>& v) {

@@ -37,12 +37,14 @@ done
 # A damaged checksum file or manifest is caught too.
 cp pristine "$obj"
 run 0 lb verify --backup-id "$id" --to ./backups
+cp "backups/app/$id.sha256" sidecar
 sed -i 's/^./0/' "backups/app/$id.sha256"
 run 1 lb verify --backup-id "$id" --to ./backups
 contains "$ERR" "does not match"
 pass "a changed .sha256 file is caught"
 
 # A truncated object.
+cp sidecar "backups/app/$id.sha256"
 head -c $((size / 2)) pristine > "$obj"
 run 1 lb verify --backup-id "$id" --to ./backups
 contains "$ERR" "$id.db.zst"

@@ -57,7 +57,7 @@ not_contains() {
 
 # make_db PATH ROWS: a database with two related tables and ROWS orders.
 make_db() {
-  sqlite3 "$1" <<SQL
+  sqlite3 "$1" >/dev/null <<SQL
 PRAGMA journal_mode=${JOURNAL_MODE:-WAL};
 CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);
 CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), note TEXT, data BLOB);

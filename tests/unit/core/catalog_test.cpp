@@ -1,0 +1,61 @@
+#include <gtest/gtest.h>
+
+#include "core/catalog.hpp"
+#include "harness/harness.hpp"
+#include "storage/storage.hpp"
+
+using namespace lifeboat;
+using namespace lifeboat::core;
+
+namespace {
+Manifest make(const std::string& id, const std::string& reason = "manual") {
+  auto bid = *BackupId::parse(id);
+  Manifest m;
+  m.id = id;
+  m.name = bid.name;
+  m.kind = "sqlite";
+  m.reason = reason;
+  m.source = "/x.db";
+  m.started_at = bid.time;
+  m.finished_at = bid.time;
+  m.data = {bid.data_key("db", "zst"), 1, std::string(64, 'b'), "db", "zstd", 3, false, {}};
+  m.checksum_key = bid.checksum_key();
+  return m;
+}
+} // namespace
+
+TEST(Catalog, ListsOnlyCommittedBackupsInOrder) {
+  test::TempDir dir;
+  auto s = storage::open_storage(dir.path().string());
+  Catalog c(*s);
+  c.commit(make("app-20261124-030000"));
+  c.commit(make("app-20261120-030000"));
+  c.commit(make("app-20261122-030000", "safety"));
+  c.commit(make("other-20261123-030000"));
+  s->write_all("app/app-20261125-030000.db.zst", "leftover of a failed run");
+  s->write_all("app/app-20261126-030000.manifest.json", "{broken");
+
+  auto all = c.list(std::string("app"));
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].manifest.id, "app-20261120-030000");
+  EXPECT_EQ(all[2].manifest.id, "app-20261124-030000");
+  ASSERT_EQ(c.problems().size(), 1u);
+  EXPECT_EQ(c.problems()[0].manifest_key, "app/app-20261126-030000.manifest.json");
+  EXPECT_EQ(c.list().size(), 4u);
+
+  EXPECT_EQ(c.latest(std::string("app")).manifest.id, "app-20261124-030000");
+  EXPECT_EQ(c.before(std::string("app"), *parse_iso8601("2026-11-23")).manifest.id,
+            "app-20261120-030000"); // the safety backup of the 22nd is skipped
+  EXPECT_EQ(c.find("app-20261122-030000").manifest.reason, "safety");
+  try {
+    c.find("app-20010101-000000");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::not_found);
+    EXPECT_EQ(std::string(e.what()),
+              "backup 'app-20010101-000000' does not exist in '" + dir.path().string() + "'");
+  }
+  EXPECT_TRUE(c.id_taken(*BackupId::parse("app-20261125-030000")));
+  EXPECT_FALSE(c.id_taken(*BackupId::parse("app-20261125-030001")));
+  EXPECT_THROW(c.commit(make("app-20261124-030000")), Error); // never overwritten
+}
