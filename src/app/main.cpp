@@ -15,6 +15,7 @@
 #include "commands/verify.hpp"
 #include "config/config.hpp"
 #include "storage/storage.hpp"
+#include "util/cancel.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -79,8 +80,9 @@ std::string version_text() {
 } // namespace
 
 int main(int argc, char** argv) {
-  // A closed pipe on stdout must end in an error, not a silent death.
-  std::signal(SIGPIPE, SIG_IGN);
+  // SIGINT/SIGTERM unwind cleanly (nothing half-written stays); a closed pipe on
+  // stdout ends in an error, not a silent death.
+  install_signal_handlers();
 
   Globals g;
   CLI::App app{"lifeboat: consistent, verified backups of SQLite and PostgreSQL databases",

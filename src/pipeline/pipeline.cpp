@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.hpp"
 
+#include "util/cancel.hpp"
 #include "util/error.hpp"
 
 namespace lifeboat::pipeline {
@@ -125,6 +126,7 @@ std::uint64_t pump(Source& source, Sink& sink, std::size_t chunk) {
   std::vector<std::byte> buf(chunk);
   std::uint64_t total = 0;
   while (true) {
+    throw_if_cancelled();
     std::size_t n = source.read(buf);
     if (n == 0) {
       return total;

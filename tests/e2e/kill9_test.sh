@@ -12,10 +12,10 @@ sqlite3 big.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n W
 before=$(cd backups && find . -type f | sort | xargs sha256sum)
 
 for delay in 0.05 0.2 0.5; do
-  lb backup --db big.db --to ./backups --compress zstd:19 >/dev/null 2>&1 &
+  "$LIFEBOAT" backup --db big.db --to ./backups --compress zstd:19 >/dev/null 2>&1 &
   pid=$!
   sleep $delay
-  kill -9 $pid 2>/dev/null
+  kill -9 $pid 2>/dev/null || fail "the backup ended before kill -9 at ${delay}s"
   wait $pid 2>/dev/null
   run 0 lb list --to ./backups --json
   [[ $(json_field "$OUT" 'len(d)') == 1 ]] || fail "after kill -9 at ${delay}s the list has: $OUT"
@@ -34,3 +34,16 @@ run 0 lb verify --latest --deep --to ./backups
 run 0 lb list --to ./backups --json
 [[ $(json_field "$OUT" 'len(d)') == 2 ]] || fail "next run did not add a backup"
 pass "the next backup after kill -9 works and verifies"
+
+# SIGTERM (what systemd and Kubernetes send) stops cleanly: exit 1, a message, and no
+# temporary file left behind.
+rm -rf ./term
+"$LIFEBOAT" backup --db big.db --to ./term --compress zstd:19 >/dev/null 2>term.err &
+pid=$!
+sleep 0.3
+kill -TERM $pid
+wait $pid; rc=$?
+[[ $rc == 1 ]] || fail "SIGTERM: exit $rc, expected 1"
+grep -q "stopped by signal" term.err || fail "SIGTERM message: $(cat term.err)"
+[[ -z $(find term -type f 2>/dev/null) ]] || fail "SIGTERM left files: $(find term -type f)"
+pass "SIGTERM stops a backup cleanly with no leftovers"

@@ -12,9 +12,11 @@
 // 3. Stream page_count * page_size bytes of the main file through SQLite's own file
 //    handle (SQLITE_FCNTL_FILE_POINTER): the bytes are exactly the snapshot, and no
 //    second descriptor can drop SQLite's POSIX locks when closed.
-// 4. In the same read transaction: quick_check (or integrity_check),
-//    foreign_key_check and a count of every table, so the checks and counts describe
-//    exactly the bytes that were streamed.
+// 4. On a second connection whose read transaction began while the first one held
+//    its own (so it sees the same snapshot), in a second thread while the pages
+//    stream: quick_check (or integrity_check), foreign_key_check and a count of every
+//    table, so the checks and counts describe exactly the bytes that were streamed.
+//    When the second read lock cannot be had, the checks run afterwards on the first.
 #include "source/sqlite/sqlite.hpp"
 
 #include <algorithm>
@@ -27,6 +29,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "util/cancel.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -216,6 +219,7 @@ void stream_main_file(const Db& db, std::uint64_t bytes, pipeline::Sink& out,
   std::vector<std::byte> buf(k_chunk);
   std::uint64_t offset = 0;
   while (offset < bytes) {
+    throw_if_cancelled();
     int n = static_cast<int>(std::min<std::uint64_t>(buf.size(), bytes - offset));
     int rc = file->pMethods->xRead(file, buf.data(), n, static_cast<sqlite3_int64>(offset));
     if (rc != SQLITE_OK) {
@@ -312,6 +316,11 @@ DatabaseInfo snapshot(const fs::path& path, pipeline::Sink& out, const SnapshotO
     mode = s.text(0);
   }
   bool wal = mode == "wal";
+  // A second connection runs the checks in parallel with the copy; it must see the
+  // same snapshot, so its read transaction starts while the first one holds its own.
+  Db checker_db(path, SQLITE_OPEN_READONLY, "backup");
+  sqlite3_busy_timeout(checker_db.get(), 200);
+  bool parallel = false;
   bool ready = false;
   for (int attempt = 0; attempt < 50 && !ready; ++attempt) {
     if (wal) {
@@ -320,10 +329,24 @@ DatabaseInfo snapshot(const fs::path& path, pipeline::Sink& out, const SnapshotO
     }
     exec(db, "BEGIN");
     exec(db, "SELECT count(*) FROM sqlite_schema"); // takes the read lock: the snapshot
+    try {
+      exec(checker_db, "BEGIN");
+      exec(checker_db, "SELECT count(*) FROM sqlite_schema");
+      parallel = true;
+    } catch (const Error&) {
+      // Rollback mode with a writer waiting for its PENDING lock: check afterwards
+      // on the first connection instead.
+      parallel = false;
+      sqlite3_exec(checker_db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    // In rollback mode both read locks pin the file. In WAL mode an empty WAL after
+    // both transactions began means both read only the main file, and no checkpoint
+    // can change it until they end.
     if (!wal || wal_is_empty(path)) {
       ready = true;
     } else {
       exec(db, "COMMIT");
+      sqlite3_exec(checker_db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
       std::this_thread::sleep_for(std::chrono::milliseconds(2 * (attempt + 1)));
     }
   }
@@ -333,8 +356,34 @@ DatabaseInfo snapshot(const fs::path& path, pipeline::Sink& out, const SnapshotO
     return snapshot_via_backup_api(path, out, options);
   }
   read_header_info(db, info);
-  stream_main_file(db, info.size_bytes, out, path);
-  run_checks(db, path, options.full_integrity_check, info);
+  if (parallel) {
+    DatabaseInfo checked;
+    std::exception_ptr failure;
+    {
+      std::jthread checker([&] {
+        try {
+          run_checks(checker_db, path, options.full_integrity_check, checked);
+        } catch (...) {
+          failure = std::current_exception();
+        }
+      });
+      try {
+        stream_main_file(db, info.size_bytes, out, path);
+      } catch (...) {
+        sqlite3_interrupt(checker_db.get()); // no point finishing the checks
+        throw;
+      }
+    }
+    if (failure) {
+      std::rethrow_exception(failure);
+    }
+    info.tables = std::move(checked.tables);
+    info.integrity_check = checked.integrity_check;
+    exec(checker_db, "COMMIT");
+  } else {
+    stream_main_file(db, info.size_bytes, out, path);
+    run_checks(db, path, options.full_integrity_check, info);
+  }
   exec(db, "COMMIT");
   info.journal_mode = mode;
   return info;

@@ -19,6 +19,8 @@ struct Filter {
   bool deterministic; // same compressed bytes for any input chunking
 };
 
+void PrintTo(const Filter& f, std::ostream* os) { *os << f.name; }
+
 std::string mixed(size_t n, unsigned seed = 7) {
   std::mt19937 rng(seed);
   std::string s;

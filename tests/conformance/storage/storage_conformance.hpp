@@ -24,6 +24,8 @@ struct StorageFactory {
   std::size_t large_size = 20 * 1024 * 1024;
 };
 
+inline void PrintTo(const StorageFactory& f, std::ostream* os) { *os << f.name; }
+
 class StorageConformance : public testing::TestWithParam<StorageFactory> {
 protected:
   void SetUp() override;
