@@ -16,6 +16,6 @@ print(' '.join(f\"{t['name']}={t['rows']}\" for t in sorted(m['tables'], key=lam
 [[ $got == "$expected" ]] || fail "manifest counts: $got"
 run 0 lb restore --backup-id "$id" --target restored.db --to ./backups
 diff <(sqlite3 chinook.db .dump) <(sqlite3 restored.db .dump) >/dev/null || fail ".dump differs"
-[[ $(sqlite3 restored.db "select Name from Artist where ArtistId = 21") == "Various Artists" ]] || true
-sqlite3 restored.db "select Name from Artist" | grep -q "Antônio Carlos Jobim" || fail "unicode lost"
+artists=$(sqlite3 restored.db "select Name from Artist")
+[[ $artists == *"Antônio Carlos Jobim"* ]] || fail "unicode lost"
 pass "Chinook round trip: 11 tables with the published counts, identical .dump"
