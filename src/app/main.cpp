@@ -105,9 +105,14 @@ int main(int argc, char** argv) {
   commands::BackupOptions backup_opts;
   std::string backup_compress;
   auto* backup = app.add_subcommand("backup", "take a consistent, checked backup of a database");
-  backup->add_option("--db", backup_opts.db, "database: a SQLite path or sqlite:PATH");
+  backup->add_option("--db", backup_opts.db,
+                     "database: a SQLite path, sqlite:PATH, or postgres://... (default: the "
+                     "configured database, then $DATABASE_URL)");
   backup->add_option("--name", backup_opts.name, "database name in backup ids (default: file name)");
   backup->add_option("--compress", backup_compress, "zstd[:1-19] (default zstd:3), gzip[:1-9], none");
+  std::string backup_format;
+  backup->add_option("--format", backup_format, "PostgreSQL dump format: plain (default) or custom")
+      ->check(CLI::IsMember({"plain", "custom"}));
   backup->add_flag("--integrity-check", backup_opts.full_integrity_check,
                    "run the full PRAGMA integrity_check instead of quick_check");
   bool no_prune = false;
@@ -205,6 +210,7 @@ int main(int argc, char** argv) {
           backup_opts.name = d.name.value;
         }
         backup_opts.compress = d.compress.value;
+        backup_opts.format = d.format.value;
       } else if (backup_opts.db.empty()) {
         if (const char* url = std::getenv("DATABASE_URL"); url != nullptr && *url != '\0') {
           backup_opts.db = url;
@@ -216,10 +222,21 @@ int main(int argc, char** argv) {
       if (!backup_compress.empty()) {
         backup_opts.compress = backup_compress;
       }
+      if (!backup_format.empty()) {
+        backup_opts.format = backup_format;
+      }
       rc = commands::run_backup(ctx, backup_opts);
     } else if (list->parsed()) {
       rc = commands::run_list(ctx, list_name);
     } else if (restore->parsed()) {
+      // A manifest keeps only the redacted source: the real URL comes from the
+      // configured database of that name, or from DATABASE_URL.
+      for (const auto& d : cfg.databases) {
+        restore_opts.configured_urls[d.name.value] = d.url.value.reveal();
+      }
+      if (const char* url = std::getenv("DATABASE_URL"); url != nullptr && *url != '\0') {
+        restore_opts.database_url = url;
+      }
       rc = commands::run_restore(ctx, restore_opts);
     } else if (verify->parsed()) {
       rc = commands::run_verify(ctx, verify_opts);

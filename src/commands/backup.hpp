@@ -18,6 +18,7 @@ struct BackupOptions {
   std::string db;                 // path or URL (see commands/database.hpp)
   std::string name;               // default: derived from the file name
   std::string compress = "zstd:3";
+  std::string format = "plain";   // PostgreSQL: plain (.sql) or custom (.dump)
   std::string reason = "manual";  // "safety" for the backup taken before a restore
   bool full_integrity_check = false;
 };

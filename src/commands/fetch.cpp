@@ -82,7 +82,7 @@ void verify_checksum(Context& ctx, const core::Manifest& m) {
   pipe.finish();
 }
 
-void fetch_payload(Context& ctx, const core::Manifest& m, const std::filesystem::path& dest) {
+void stream_payload(Context& ctx, const core::Manifest& m, pipeline::Sink& sink) {
   check_sidecar(ctx, m);
   const codec::Codec* c = codec::find_codec(m.data.codec);
   if (c == nullptr) {
@@ -90,11 +90,10 @@ void fetch_payload(Context& ctx, const core::Manifest& m, const std::filesystem:
                 fmt::format("backup '{}' uses unknown compression '{}'", m.id, m.data.codec));
   }
   auto reader = ctx.storage.open_read(m.data.key);
-  FileSink file(dest);
-  pipeline::Pipeline pipe(file);
+  pipeline::Pipeline pipe(sink);
   auto& count = pipe.add<codec::ByteCounter>();
   // The verifier sees the stored bytes first; its verdict comes at finish(), before
-  // the caller uses anything written to dest.
+  // the caller uses anything written to the sink.
   pipe.add<codec::Sha256Verifier>(m.data.sha256, object_name(ctx, m));
   Progress progress(ctx.progress, "fetch " + m.id, m.data.size);
   pipe.add<codec::ProgressObserver>([&](std::uint64_t n) { progress.update(n); });
@@ -112,12 +111,17 @@ void fetch_payload(Context& ctx, const core::Manifest& m, const std::filesystem:
     }
     throw;
   }
-  file.close();
   if (plain.count() != m.uncompressed_size) {
     throw Error(ErrorKind::integrity,
                 fmt::format("backup '{}' decompresses to {} bytes, its manifest says {}", m.id,
                             plain.count(), m.uncompressed_size));
   }
+}
+
+void fetch_payload(Context& ctx, const core::Manifest& m, const std::filesystem::path& dest) {
+  FileSink file(dest);
+  stream_payload(ctx, m, file);
+  file.close();
 }
 
 TempPath::TempPath(const std::filesystem::path& near, std::string_view tag) {

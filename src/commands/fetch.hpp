@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "commands/context.hpp"
+#include "pipeline/pipeline.hpp"
 #include "core/manifest.hpp"
 
 namespace lifeboat::commands {
@@ -19,6 +20,11 @@ void verify_checksum(Context& ctx, const core::Manifest& m);
 // payload to `dest` (created, mode 0600). When the checksum does not match, throws
 // Error{integrity} and removes `dest`: nothing unverified is ever left behind.
 void fetch_payload(Context& ctx, const core::Manifest& m, const std::filesystem::path& dest);
+
+// Streams the data object, checking its checksum, decompresses it and writes the
+// payload into `sink`. The checksum verdict comes at the end: a sink that acts on
+// the bytes (a database load) must not commit before this returns.
+void stream_payload(Context& ctx, const core::Manifest& m, pipeline::Sink& sink);
 
 // A temporary file path next to `near` (same file system), removed by the destructor.
 class TempPath {

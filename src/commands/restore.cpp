@@ -10,6 +10,7 @@
 #include "commands/database.hpp"
 #include "commands/fetch.hpp"
 #include "commands/verify.hpp"
+#include "source/postgres/postgres.hpp"
 #include "source/sqlite/sqlite.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -23,8 +24,7 @@ bool target_has_content(const std::filesystem::path& p) {
   return std::filesystem::exists(p, ec) && std::filesystem::file_size(p, ec) > 0;
 }
 
-void confirm(Context& ctx, const core::Manifest& m, const std::filesystem::path& target,
-             bool yes) {
+void confirm(Context& ctx, const core::Manifest& m, const std::string& target, bool yes) {
   if (yes) {
     return;
   }
@@ -32,18 +32,115 @@ void confirm(Context& ctx, const core::Manifest& m, const std::filesystem::path&
     throw Error(ErrorKind::usage,
                 fmt::format("refusing to overwrite '{}' without confirmation: standard input is "
                             "not a terminal",
-                            target.string()),
+                            target),
                 "Pass --yes to restore without asking.");
   }
   std::cerr << fmt::format("This replaces the content of '{}' with backup {} ({} tables, {} "
                            "rows).\nType RESTORE to continue: ",
-                           target.string(), m.id, m.tables.size(), m.total_rows());
+                           target, m.id, m.tables.size(), m.total_rows());
   std::string answer;
   std::getline(std::cin, answer);
   if (trim(answer) != "RESTORE") {
     throw Error(ErrorKind::cancelled,
-                fmt::format("restore of '{}' cancelled: confirmation not given", target.string()));
+                fmt::format("restore of '{}' cancelled: confirmation not given", target));
   }
+}
+
+void report(Context& ctx, const core::Manifest& m, const std::string& target,
+            const std::optional<std::string>& safety_id, double seconds) {
+  if (ctx.json) {
+    ctx.out << fmt::format(
+        "{{\n  \"id\": {},\n  \"target\": {},\n  \"safety_backup\": {},\n  \"tables\": {},\n  "
+        "\"rows\": {},\n  \"seconds\": {:.3f}\n}}\n",
+        json_quote(m.id), json_quote(target), safety_id ? json_quote(*safety_id) : "null",
+        m.tables.size(), m.total_rows(), seconds);
+  } else if (!ctx.quiet) {
+    ctx.out << fmt::format("restored {} into {}: {} tables, {} rows, verified, {}\n", m.id, target,
+                           m.tables.size(), m.total_rows(), format_seconds(seconds));
+    if (safety_id) {
+      ctx.out << fmt::format("previous content saved as safety backup {} (undo: lifeboat restore "
+                             "--backup-id {} --target ...)\n",
+                             *safety_id, *safety_id);
+    }
+  }
+}
+
+int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Manifest& m) {
+  namespace pg = source::postgres;
+  std::string target_text;
+  if (options.target) {
+    target_text = *options.target;
+  } else if (m.source.find("***") == std::string::npos) {
+    target_text = m.source;
+  } else if (auto it = options.configured_urls.find(m.name); it != options.configured_urls.end()) {
+    target_text = it->second;
+  } else if (options.database_url) {
+    target_text = *options.database_url;
+  } else {
+    throw Error(ErrorKind::usage,
+                fmt::format("no target for PostgreSQL backup '{}': its source '{}' has no password",
+                            m.id, m.source),
+                "Pass --target postgres://..., configure the database, or set DATABASE_URL.");
+  }
+  auto target_url = value_or_throw(parse_database_url(target_text), ErrorKind::usage);
+  if (target_url.kind != DatabaseUrl::Kind::postgres) {
+    throw Error(ErrorKind::usage, fmt::format("cannot restore PostgreSQL backup '{}' into '{}'",
+                                              m.id, target_url.display()));
+  }
+  auto target = value_or_throw(pg::parse_connection(target_url.url), ErrorKind::usage);
+  if (m.data.payload != "sql") {
+    throw Error(ErrorKind::usage,
+                fmt::format("restoring custom-format dump '{}' is not available in this version", m.id),
+                "Take plain backups (format = \"plain\", the default) to restore with lifeboat.");
+  }
+  Stopwatch watch;
+  // 1. Prove the backup before touching anything.
+  log::info("verifying backup {} ...", m.id);
+  deep_check(ctx, m, {}, false);
+
+  // 2. Ask, then keep what is there now.
+  std::optional<std::string> safety_id;
+  if (!pg::is_empty(target)) {
+    confirm(ctx, m, target.display, options.yes);
+    if (!options.no_safety_backup) {
+      log::info("taking a safety backup of '{}' ...", target.display);
+      BackupOptions safety{.db = target_url.url, .name = m.name, .reason = "safety"};
+      safety_id = take_backup(ctx, safety).id;
+      log::info("safety backup {} stored", *safety_id);
+    }
+  }
+
+  // 3. Load in one transaction; the checksum is checked again on the way, and psql
+  //    commits only after the whole stream has passed it.
+  {
+    pg::Loader loader(target);
+    stream_payload(ctx, m, loader);
+    loader.finish();
+  }
+
+  // 4. Every table of the manifest must hold the rows it held at backup time.
+  std::vector<std::string> names;
+  for (const auto& t : m.tables) {
+    names.push_back(t.name);
+  }
+  auto counts = pg::count_rows(target, names);
+  std::vector<std::string> diffs;
+  for (const auto& t : m.tables) {
+    auto it = counts.find(t.name);
+    if (it == counts.end() || it->second != t.rows) {
+      diffs.push_back(fmt::format("{} has {} rows, expected {}", t.name,
+                                  it == counts.end() ? 0 : it->second, t.rows));
+    }
+  }
+  if (!diffs.empty()) {
+    throw Error(ErrorKind::integrity,
+                fmt::format("restored database '{}' does not match backup '{}': {}", target.display,
+                            m.id, fmt::join(diffs, "; ")),
+                safety_id ? fmt::format("Its previous content is in safety backup {}.", *safety_id)
+                          : std::string());
+  }
+  report(ctx, m, target.display, safety_id, watch.seconds());
+  return 0;
 }
 
 } // namespace
@@ -52,9 +149,8 @@ int run_restore(Context& ctx, const RestoreOptions& options) {
   core::Catalog catalog(ctx.storage);
   core::CatalogEntry entry = select_backup(catalog, options.selector);
   const core::Manifest& m = entry.manifest;
-  if (m.kind != "sqlite") {
-    throw Error(ErrorKind::usage,
-                fmt::format("restoring '{}' backups is not available in this version", m.kind));
+  if (m.kind == "postgres") {
+    return restore_postgres(ctx, options, m);
   }
   auto target_url =
       value_or_throw(parse_database_url(options.target.value_or(m.source)), ErrorKind::usage);
@@ -80,7 +176,7 @@ int run_restore(Context& ctx, const RestoreOptions& options) {
   bool existing = target_has_content(target);
   std::optional<std::string> safety_id;
   if (existing) {
-    confirm(ctx, m, target, options.yes);
+    confirm(ctx, m, target.string(), options.yes);
     if (!options.no_safety_backup) {
       log::info("taking a safety backup of '{}' ...", target.string());
       BackupOptions safety{.db = target.string(), .name = m.name, .reason = "safety"};
@@ -108,23 +204,7 @@ int run_restore(Context& ctx, const RestoreOptions& options) {
                           : std::string());
   }
 
-  if (ctx.json) {
-    ctx.out << fmt::format(
-        "{{\n  \"id\": {},\n  \"target\": {},\n  \"safety_backup\": {},\n  \"tables\": {},\n  "
-        "\"rows\": {},\n  \"seconds\": {:.3f}\n}}\n",
-        json_quote(m.id), json_quote(target.string()),
-        safety_id ? json_quote(*safety_id) : "null", m.tables.size(), m.total_rows(),
-        watch.seconds());
-  } else if (!ctx.quiet) {
-    ctx.out << fmt::format("restored {} into {}: {} tables, {} rows, verified, {}\n", m.id,
-                           target.string(), m.tables.size(), m.total_rows(),
-                           format_seconds(watch.seconds()));
-    if (safety_id) {
-      ctx.out << fmt::format("previous content saved as safety backup {} (undo: lifeboat restore "
-                             "--backup-id {} --target {})\n",
-                             *safety_id, *safety_id, target.string());
-    }
-  }
+  report(ctx, m, target.string(), safety_id, watch.seconds());
   return 0;
 }
 

@@ -7,6 +7,7 @@
 // readers see old or new, never a mix) → checks of the result.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,11 @@ struct RestoreOptions {
   bool yes = false;
   bool no_safety_backup = false;
   bool full_integrity_check = false;
+  // Where a PostgreSQL backup goes without --target: the URL of the configured
+  // database of the backup's name, else DATABASE_URL (a manifest holds only the
+  // redacted source).
+  std::map<std::string, std::string> configured_urls;
+  std::optional<std::string> database_url;
 };
 
 int run_restore(Context& ctx, const RestoreOptions& options);

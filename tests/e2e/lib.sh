@@ -6,6 +6,7 @@ set -uo pipefail
 unset LIFEBOAT_STORAGE DATABASE_URL
 export XDG_CONFIG_HOME=/nonexistent-lifeboat-test
 
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/lifeboat-e2e.XXXXXX")
 cd "$T" || exit 1
 _failed=0

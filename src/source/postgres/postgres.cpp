@@ -1,0 +1,404 @@
+#include "source/postgres/postgres.hpp"
+
+#include <algorithm>
+#include <csignal>
+
+#include <fmt/format.h>
+
+#include "util/cancel.hpp"
+#include "util/strings.hpp"
+#include "util/subprocess.hpp"
+
+namespace lifeboat::source::postgres {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      int hi = i + 1 < s.size() ? hex_value(s[i + 1]) : -1;
+      int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> child_env(const Connection& c) {
+  std::map<std::string, std::string> env;
+  if (!c.password.empty()) {
+    env["PGPASSWORD"] = c.password.reveal();
+  }
+  if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) {
+    env["PGCONNECT_TIMEOUT"] = "10"; // an unreachable host fails in seconds, not minutes
+  }
+  return env;
+}
+
+// The first error line of a tool's output, with the DETAIL lines that follow it
+// (PostgreSQL names the objects involved there).
+std::string first_error_line(const std::string& text) {
+  auto lines = split(text, '\n');
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto t = trim(lines[i]);
+    if (t.find("error") != std::string_view::npos || t.find("ERROR") != std::string_view::npos ||
+        t.find("FATAL") != std::string_view::npos) {
+      std::string out(t);
+      for (size_t j = i + 1; j < lines.size() && j < i + 4; ++j) {
+        auto d = trim(lines[j]);
+        if (!d.starts_with("DETAIL:") && !d.starts_with("HINT:") && !d.starts_with("view ") &&
+            d.find(" depends on ") == std::string_view::npos) {
+          break;
+        }
+        out += " " + std::string(d);
+      }
+      return out;
+    }
+  }
+  return lines.empty() ? std::string() : std::string(trim(lines.back()));
+}
+
+[[noreturn]] void throw_tool_error(const std::string& tool, const Connection& c, int status,
+                                   const std::string& err) {
+  std::string e = err;
+  if (e.find("password authentication failed") != std::string::npos ||
+      e.find("no password supplied") != std::string::npos) {
+    throw Error(ErrorKind::permanent, fmt::format("authentication failed for '{}'", c.display),
+                "Check the user and password in the URL (or in DATABASE_URL).");
+  }
+  if (auto pos = e.find("database \""); pos != std::string::npos &&
+                                        e.find("does not exist") != std::string::npos) {
+    auto end = e.find('"', pos + 10);
+    throw Error(ErrorKind::not_found,
+                fmt::format("database '{}' does not exist on '{}'", e.substr(pos + 10, end - pos - 10),
+                            c.display),
+                "Check the database name at the end of the URL.");
+  }
+  if (e.find("server version mismatch") != std::string::npos) {
+    throw Error(ErrorKind::permanent,
+                fmt::format("{} is older than the server of '{}': {}", tool, c.display,
+                            first_error_line(e)),
+                "Install a postgresql-client whose major version is at least the server's.");
+  }
+  if (e.find("could not connect") != std::string::npos ||
+      e.find("Connection refused") != std::string::npos ||
+      e.find("could not translate host name") != std::string::npos ||
+      e.find("timeout expired") != std::string::npos ||
+      e.find("No route to host") != std::string::npos) {
+    throw Error(ErrorKind::transient,
+                fmt::format("unable to connect to '{}': {}", c.display, first_error_line(e)),
+                "Check that the server is running and reachable from here (host, port, firewall).");
+  }
+  if (tool == "restore with psql") {
+    throw Error(ErrorKind::permanent,
+                fmt::format("restore into '{}' failed and was rolled back, nothing was changed: {}",
+                            c.display, first_error_line(e)),
+                "Fix the cause in the target (or restore into an empty database) and run again.");
+  }
+  throw Error(ErrorKind::permanent,
+              fmt::format("{} failed for '{}' (exit {}): {}", tool, c.display, status,
+                          first_error_line(e)));
+}
+
+} // namespace
+
+Result<Connection> parse_connection(std::string_view text) {
+  Connection c;
+  std::string s(trim(text));
+  if (s.starts_with("postgres://") || s.starts_with("postgresql://")) {
+    size_t start = s.find("://") + 3;
+    size_t auth_end = s.find_first_of("/?", start);
+    std::string authority = s.substr(start, auth_end == std::string::npos ? std::string::npos
+                                                                          : auth_end - start);
+    std::string rest = auth_end == std::string::npos ? "" : s.substr(auth_end);
+    std::string userinfo;
+    std::string hostpart = authority;
+    if (auto at = authority.rfind('@'); at != std::string::npos) {
+      userinfo = authority.substr(0, at);
+      hostpart = authority.substr(at + 1);
+    }
+    std::string user = userinfo;
+    if (auto colon = userinfo.find(':'); colon != std::string::npos) {
+      user = userinfo.substr(0, colon);
+      c.password = Secret(percent_decode(userinfo.substr(colon + 1)));
+    }
+    c.conninfo = s.substr(0, start) + (user.empty() ? "" : user + "@") + hostpart + rest;
+    std::string path = rest.starts_with("/") ? rest.substr(1) : "";
+    c.dbname = percent_decode(path.substr(0, path.find('?')));
+    c.display = s.substr(0, start) + (user.empty() ? "" : user + (c.password.empty() ? "" : ":***") + "@") +
+                hostpart + rest;
+    c.display = redact_url(c.display);
+    return c;
+  }
+  if (s.find('=') == std::string::npos) {
+    return unexpected(fmt::format("invalid PostgreSQL connection '{}'", redact_url(s)));
+  }
+  // libpq keyword string: key=value pairs, values optionally in single quotes.
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') {
+      ++i;
+    }
+    size_t eq = s.find('=', i);
+    if (eq == std::string::npos) {
+      break;
+    }
+    std::string key(trim(std::string_view(s).substr(i, eq - i)));
+    size_t j = eq + 1;
+    while (j < s.size() && s[j] == ' ') {
+      ++j;
+    }
+    std::string value;
+    std::string raw_value;
+    if (j < s.size() && s[j] == '\'') {
+      size_t k = j + 1;
+      while (k < s.size() && s[k] != '\'') {
+        if (s[k] == '\\' && k + 1 < s.size()) {
+          ++k;
+        }
+        value.push_back(s[k++]);
+      }
+      raw_value = s.substr(j, k + 1 - j);
+      i = k + 1;
+    } else {
+      size_t k = s.find(' ', j);
+      value = s.substr(j, k == std::string::npos ? std::string::npos : k - j);
+      raw_value = value;
+      i = k == std::string::npos ? s.size() : k;
+    }
+    if (key == "password") {
+      c.password = Secret(value);
+      continue;
+    }
+    if (key == "dbname") {
+      c.dbname = value;
+    }
+    out += (out.empty() ? "" : " ") + key + "=" + raw_value;
+  }
+  c.conninfo = out;
+  c.display = out + (c.password.empty() ? "" : " password=***");
+  return c;
+}
+
+void DumpObserver::observe(pipeline::Bytes bytes) {
+  std::string_view chunk(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  size_t start = 0;
+  while (true) {
+    size_t nl = chunk.find('\n', start);
+    if (nl == std::string_view::npos) {
+      // Keep only what a header line needs; COPY rows are counted by newlines alone.
+      if (m_partial.size() < 4096) {
+        m_partial.append(chunk.substr(start, std::min<size_t>(chunk.size() - start, 4096)));
+      }
+      return;
+    }
+    if (m_partial.empty()) {
+      line(chunk.substr(start, nl - start));
+    } else {
+      m_partial.append(chunk.substr(start, std::min<size_t>(nl - start, 4096)));
+      line(m_partial);
+      m_partial.clear();
+    }
+    start = nl + 1;
+  }
+}
+
+void DumpObserver::line(std::string_view l) {
+  if (m_in_copy) {
+    if (l == "\\.") {
+      m_in_copy = false;
+    } else {
+      ++m_tables.back().second;
+    }
+    return;
+  }
+  if (l.starts_with("COPY ") && l.ends_with("FROM stdin;")) {
+    std::string_view rest = l.substr(5);
+    size_t end = rest.find(" (");
+    if (end == std::string_view::npos) {
+      end = rest.find(' ');
+    }
+    std::string name(rest.substr(0, end));
+    name.erase(std::remove(name.begin(), name.end(), '"'), name.end());
+    m_tables.emplace_back(name, 0);
+    m_in_copy = true;
+  } else if (l.starts_with("-- Dumped from database version ")) {
+    m_server_version = std::string(l.substr(32));
+  } else if (l.starts_with("-- Dumped by pg_dump version ")) {
+    m_pg_dump_version = std::string(l.substr(29));
+  } else if (l == "-- PostgreSQL database dump complete") {
+    m_complete = true;
+  }
+}
+
+void DumpObserver::finish() {
+  if (!m_partial.empty()) {
+    line(m_partial);
+    m_partial.clear();
+  }
+}
+
+void dump(const Connection& c, pipeline::Sink& out, const DumpOptions& options) {
+  std::vector<std::string> argv = {"pg_dump", "--dbname=" + c.conninfo,
+                                   "--format=" + std::string(options.format == "custom" ? "custom" : "plain"),
+                                   "--no-owner", "--no-privileges"};
+  if (options.format != "custom") {
+    // Restore replaces existing objects in the same transaction.
+    argv.emplace_back("--clean");
+    argv.emplace_back("--if-exists");
+  }
+  Subprocess child({.argv = argv, .env = child_env(c), .pipe_stdout = true}, "postgresql-client");
+  std::vector<std::byte> buf(256 * 1024);
+  while (true) {
+    throw_if_cancelled();
+    size_t n = child.read_stdout(buf);
+    if (n == 0) {
+      break;
+    }
+    out.write(pipeline::Bytes(buf.data(), n));
+  }
+  int status = child.wait();
+  if (status != 0) {
+    throw_tool_error("pg_dump", c, status, child.stderr_text());
+  }
+}
+
+struct Loader::Impl {
+  explicit Impl(const Connection& t)
+      : target(t),
+        child({.argv = {"psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v",
+                        "ON_ERROR_STOP=1", "--dbname=" + t.conninfo},
+               .env = child_env(t),
+               .pipe_stdin = true},
+              "postgresql-client") {}
+  Connection target;
+  Subprocess child;
+  bool done = false;
+};
+
+Loader::Loader(const Connection& target) : m_impl(std::make_unique<Impl>(target)) {}
+
+Loader::~Loader() {
+  if (!m_impl->done) {
+    abort();
+  }
+}
+
+void Loader::write(pipeline::Bytes bytes) {
+  try {
+    m_impl->child.write_stdin(bytes);
+  } catch (const Error&) {
+    // psql stopped: its own error says why.
+    int status = m_impl->child.wait();
+    m_impl->done = true;
+    throw_tool_error("restore with psql", m_impl->target, status, m_impl->child.stderr_text());
+  }
+}
+
+void Loader::finish() {
+  m_impl->child.close_stdin();
+  int status = m_impl->child.wait();
+  m_impl->done = true;
+  if (status != 0) {
+    throw_tool_error("restore with psql", m_impl->target, status, m_impl->child.stderr_text());
+  }
+}
+
+void Loader::abort() {
+  // Killing psql drops the connection before COMMIT: the server rolls back.
+  m_impl->child.kill(SIGKILL);
+  m_impl->child.wait();
+  m_impl->done = true;
+}
+
+std::vector<std::string> query(const Connection& c, const std::string& sql) {
+  Subprocess child({.argv = {"psql", "--no-psqlrc", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
+                             "--dbname=" + c.conninfo, "-c", sql},
+                    .env = child_env(c),
+                    .pipe_stdout = true},
+                   "postgresql-client");
+  std::string out;
+  std::vector<std::byte> buf(65536);
+  while (size_t n = child.read_stdout(buf)) {
+    out.append(reinterpret_cast<const char*>(buf.data()), n);
+  }
+  int status = child.wait();
+  if (status != 0) {
+    throw_tool_error("psql", c, status, child.stderr_text());
+  }
+  std::vector<std::string> rows;
+  for (auto& l : split(out, '\n')) {
+    if (!l.empty()) {
+      rows.push_back(l);
+    }
+  }
+  return rows;
+}
+
+namespace {
+std::string quote_qualified(const std::string& name) {
+  auto dot = name.find('.');
+  auto q = [](const std::string& s) {
+    std::string o = "\"";
+    for (char ch : s) {
+      o += ch;
+      if (ch == '"') {
+        o += '"';
+      }
+    }
+    return o + "\"";
+  };
+  return dot == std::string::npos ? q(name) : q(name.substr(0, dot)) + "." + q(name.substr(dot + 1));
+}
+std::string quote_literal(const std::string& s) {
+  std::string o = "'";
+  for (char ch : s) {
+    o += ch;
+    if (ch == '\'') {
+      o += '\'';
+    }
+  }
+  return o + "'";
+}
+} // namespace
+
+std::map<std::string, std::uint64_t> count_rows(const Connection& c,
+                                                const std::vector<std::string>& tables) {
+  std::map<std::string, std::uint64_t> out;
+  if (tables.empty()) {
+    return out;
+  }
+  std::string sql;
+  for (const auto& t : tables) {
+    sql += (sql.empty() ? "" : " UNION ALL ") + fmt::format("SELECT {}, count(*) FROM ONLY {}",
+                                                            quote_literal(t), quote_qualified(t));
+  }
+  for (const auto& row : query(c, sql)) {
+    auto bar = row.rfind('|');
+    out[row.substr(0, bar)] = std::stoull(row.substr(bar + 1));
+  }
+  return out;
+}
+
+bool is_empty(const Connection& c) {
+  auto rows = query(c, "SELECT count(*) FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace "
+                       "WHERE k.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN "
+                       "('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'");
+  return rows.empty() || rows[0] == "0";
+}
+
+} // namespace lifeboat::source::postgres

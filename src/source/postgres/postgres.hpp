@@ -1,0 +1,89 @@
+// source/postgres: PostgreSQL through its own tools. pg_dump runs as a child and its
+// output is read from a pipe into a Sink; psql loads a plain dump in one transaction.
+//
+// Passwords never reach an argument list: a connection is split into a conninfo
+// without the password (for argv) and the password (for PGPASSWORD).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pipeline/pipeline.hpp"
+#include "util/error.hpp"
+#include "util/secret.hpp"
+
+namespace lifeboat::source::postgres {
+
+struct Connection {
+  std::string conninfo; // URL or keyword string without the password
+  Secret password;      // empty when none was given
+  std::string dbname;   // for default backup names
+  std::string display;  // redacted, for messages and manifests
+};
+
+// Accepts postgres:// and postgresql:// URLs (with query options such as
+// sslmode=require) and libpq keyword strings ("host=db dbname=app password=...").
+Result<Connection> parse_connection(std::string_view text);
+
+// Counts the rows of every COPY block of a plain dump as it streams past, and
+// notes what pg_dump writes in its header and trailer.
+class DumpObserver final : public pipeline::Observer {
+public:
+  void observe(pipeline::Bytes bytes) override;
+  void finish() override;
+
+  // "public.orders" → rows, in dump order.
+  const std::vector<std::pair<std::string, std::uint64_t>>& tables() const { return m_tables; }
+  const std::string& server_version() const { return m_server_version; }
+  const std::string& pg_dump_version() const { return m_pg_dump_version; }
+  // True when the trailer "-- PostgreSQL database dump complete" was seen.
+  bool complete() const { return m_complete; }
+
+private:
+  void line(std::string_view l);
+  std::string m_partial;
+  bool m_in_copy = false;
+  std::vector<std::pair<std::string, std::uint64_t>> m_tables;
+  std::string m_server_version;
+  std::string m_pg_dump_version;
+  bool m_complete = false;
+};
+
+struct DumpOptions {
+  std::string format = "plain"; // plain | custom
+};
+
+// Runs pg_dump and streams its output into `out` on the calling thread. Throws
+// Error with a specific message for authentication failures, unreachable servers,
+// missing databases, a missing pg_dump and a pg_dump older than the server.
+void dump(const Connection& c, pipeline::Sink& out, const DumpOptions& options = {});
+
+// Streams a plain dump into psql: `--single-transaction -v ON_ERROR_STOP=1`, so a
+// failure at any point leaves the target as it was. Call write() with the script,
+// then finish(); destroying an unfinished loader kills psql, which rolls back.
+class Loader final : public pipeline::Sink {
+public:
+  explicit Loader(const Connection& target);
+  ~Loader() override;
+  void write(pipeline::Bytes bytes) override;
+  void finish(); // commits; throws with psql's error when the load failed
+  void abort();  // kills psql: nothing is committed
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+// Runs one SQL query with psql and returns its unaligned rows ("a|b").
+std::vector<std::string> query(const Connection& c, const std::string& sql);
+
+// Row counts of every ordinary and partitioned table (schema.table), for checks.
+std::map<std::string, std::uint64_t> count_rows(const Connection& c,
+                                                const std::vector<std::string>& tables);
+
+// True when the database holds no user tables.
+bool is_empty(const Connection& c);
+
+} // namespace lifeboat::source::postgres
