@@ -211,6 +211,8 @@ int main(int argc, char** argv) {
         }
         backup_opts.compress = d.compress.value;
         backup_opts.format = d.format.value;
+        backup_opts.hooks = {d.hooks.pre_backup.value, d.hooks.post_backup.value,
+                             d.hooks.pre_restore.value, d.hooks.post_restore.value};
       } else if (backup_opts.db.empty()) {
         if (const char* url = std::getenv("DATABASE_URL"); url != nullptr && *url != '\0') {
           backup_opts.db = url;
@@ -233,6 +235,9 @@ int main(int argc, char** argv) {
       // configured database of that name, or from DATABASE_URL.
       for (const auto& d : cfg.databases) {
         restore_opts.configured_urls[d.name.value] = d.url.value.reveal();
+        restore_opts.configured_hooks[d.name.value] = {
+            d.hooks.pre_backup.value, d.hooks.post_backup.value, d.hooks.pre_restore.value,
+            d.hooks.post_restore.value};
       }
       if (const char* url = std::getenv("DATABASE_URL"); url != nullptr && *url != '\0') {
         restore_opts.database_url = url;

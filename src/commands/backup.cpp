@@ -165,6 +165,8 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
 }
 
 int run_backup(Context& ctx, const BackupOptions& options) {
+  std::string label = options.name.empty() ? options.db : options.name;
+  run_hook("pre_backup", options.hooks.pre_backup, label);
   core::Manifest m = take_backup(ctx, options);
   if (ctx.json) {
     nlohmann::json j = {{"id", m.id},
@@ -189,6 +191,8 @@ int run_backup(Context& ctx, const BackupOptions& options) {
                            format_bytes(m.data.size), ratio, m.data.codec, m.tables.size(),
                            m.total_rows(), m.integrity_check, format_seconds(m.duration_seconds));
   }
+  ctx.out.flush();
+  run_hook("post_backup", options.hooks.post_backup, m.name, m.id);
   return 0;
 }
 

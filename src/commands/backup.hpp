@@ -10,6 +10,7 @@
 
 #include "codec/codec.hpp"
 #include "commands/context.hpp"
+#include "commands/hooks.hpp"
 #include "core/manifest.hpp"
 
 namespace lifeboat::commands {
@@ -21,6 +22,7 @@ struct BackupOptions {
   std::string format = "plain";   // PostgreSQL: plain (.sql) or custom (.dump)
   std::string reason = "manual";  // "safety" for the backup taken before a restore
   bool full_integrity_check = false;
+  Hooks hooks; // pre_backup / post_backup run by run_backup (not by safety backups)
 };
 
 // Takes the backup and returns its committed manifest. Throws Error.

@@ -46,6 +46,11 @@ void confirm(Context& ctx, const core::Manifest& m, const std::string& target, b
   }
 }
 
+Hooks hooks_for(const RestoreOptions& options, const std::string& name) {
+  auto it = options.configured_hooks.find(name);
+  return it == options.configured_hooks.end() ? Hooks{} : it->second;
+}
+
 void report(Context& ctx, const core::Manifest& m, const std::string& target,
             const std::optional<std::string>& safety_id, double seconds) {
   if (ctx.json) {
@@ -99,9 +104,14 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
   deep_check(ctx, m, {}, false);
 
   // 2. Ask, then keep what is there now.
+  Hooks hooks = hooks_for(options, m.name);
   std::optional<std::string> safety_id;
-  if (!pg::is_empty(target)) {
+  bool empty_target = pg::is_empty(target);
+  if (!empty_target) {
     confirm(ctx, m, target.display, options.yes);
+  }
+  run_hook("pre_restore", hooks.pre_restore, m.name, m.id);
+  if (!empty_target) {
     if (!options.no_safety_backup) {
       log::info("taking a safety backup of '{}' ...", target.display);
       BackupOptions safety{.db = target_url.url, .name = m.name, .reason = "safety"};
@@ -140,6 +150,8 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
                           : std::string());
   }
   report(ctx, m, target.display, safety_id, watch.seconds());
+  ctx.out.flush();
+  run_hook("post_restore", hooks.post_restore, m.name, m.id);
   return 0;
 }
 
@@ -174,9 +186,13 @@ int run_restore(Context& ctx, const RestoreOptions& options) {
 
   // 2. Ask, then keep what is there now.
   bool existing = target_has_content(target);
+  Hooks hooks = hooks_for(options, m.name);
   std::optional<std::string> safety_id;
   if (existing) {
     confirm(ctx, m, target.string(), options.yes);
+  }
+  run_hook("pre_restore", hooks.pre_restore, m.name, m.id);
+  if (existing) {
     if (!options.no_safety_backup) {
       log::info("taking a safety backup of '{}' ...", target.string());
       BackupOptions safety{.db = target.string(), .name = m.name, .reason = "safety"};
@@ -205,6 +221,8 @@ int run_restore(Context& ctx, const RestoreOptions& options) {
   }
 
   report(ctx, m, target.string(), safety_id, watch.seconds());
+  ctx.out.flush();
+  run_hook("post_restore", hooks.post_restore, m.name, m.id);
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "commands/context.hpp"
+#include "commands/hooks.hpp"
 #include "commands/selector.hpp"
 
 namespace lifeboat::commands {
@@ -27,6 +28,8 @@ struct RestoreOptions {
   // redacted source).
   std::map<std::string, std::string> configured_urls;
   std::optional<std::string> database_url;
+  // Hooks of the configured databases, by name.
+  std::map<std::string, Hooks> configured_hooks;
 };
 
 int run_restore(Context& ctx, const RestoreOptions& options);

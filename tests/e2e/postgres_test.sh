@@ -115,3 +115,16 @@ run 0 lb list --to ./backups --json
 [[ $(json_field "$OUT" 'len(d)') == "$n_before" ]] || fail "a killed dump was listed"
 run 0 lb backup --db "$(pg_url app)" --to ./backups
 pass "kill -9 of pg_dump: clear failure, nothing listed, next run works"
+
+# The README's by-hand recovery (zstd -d | psql) on a real backup, into a fresh database.
+readme="$LIFEBOAT_SOURCE_DIR/README.md"
+block=$(awk '/<!-- test: recovery-postgres begin -->/{f=1;next} /<!-- test: recovery-postgres end -->/{f=0} f' "$readme" \
+        | sed -n '/^```/,/^```/p' | sed '1d;$d')
+[[ -n $block ]] || fail "README has no recovery-postgres block"
+run 0 lb backup --db "$(pg_url app)" --to ./backups --json
+id=$(json_field "$OUT" 'd["id"]')
+createdb byhand
+mkdir byhand && (cd byhand && BACKUPS="$T/backups" ID="$id" NAME=app DATABASE_URL="$(pg_url byhand)" \
+  bash -euo pipefail -c "$block") >/dev/null || fail "README postgres recovery failed"
+[[ $(psql -XAtq -d byhand -c "select count(*) from customers") == 301 ]] || fail "by-hand rows"
+pass "the README's by-hand PostgreSQL recovery works without lifeboat"
