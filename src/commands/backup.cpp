@@ -136,8 +136,11 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
     m.server_version = "PostgreSQL " + dump_info.server_version() + "; pg_dump " +
                        dump_info.pg_dump_version();
     m.integrity_check = options.format == "plain" ? "dump trailer" : "";
-    for (const auto& [t, rows] : dump_info.tables()) {
-      m.tables.push_back({t, rows});
+    // A custom-format dump is binary: its COPY data is not countable in the stream.
+    if (options.format == "plain") {
+      for (const auto& [t, rows] : dump_info.tables()) {
+        m.tables.push_back({t, rows});
+      }
     }
     std::sort(m.tables.begin(), m.tables.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });

@@ -93,11 +93,6 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
                                               m.id, target_url.display()));
   }
   auto target = value_or_throw(pg::parse_connection(target_url.url), ErrorKind::usage);
-  if (m.data.payload != "sql") {
-    throw Error(ErrorKind::usage,
-                fmt::format("restoring custom-format dump '{}' is not available in this version", m.id),
-                "Take plain backups (format = \"plain\", the default) to restore with lifeboat.");
-  }
   Stopwatch watch;
   // 1. Prove the backup before touching anything.
   log::info("verifying backup {} ...", m.id);
@@ -123,7 +118,7 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
   // 3. Load in one transaction; the checksum is checked again on the way, and psql
   //    commits only after the whole stream has passed it.
   {
-    pg::Loader loader(target);
+    pg::Loader loader(target, m.data.payload);
     stream_payload(ctx, m, loader);
     loader.finish();
   }

@@ -55,11 +55,11 @@ public:
 // A plain dump is complete when pg_dump's trailer is there, and its COPY blocks hold
 // the rows the manifest recorded.
 void deep_check_postgres(Context& ctx, const core::Manifest& m) {
-  if (m.data.payload != "sql") {
-    throw Error(ErrorKind::usage,
-                fmt::format("deep verification of custom-format dump '{}' is not available in "
-                            "this version; its checksum can be verified without --deep",
-                            m.id));
+  if (m.data.payload == "dump") {
+    source::postgres::CustomDumpChecker checker;
+    stream_payload(ctx, m, checker);
+    checker.finish();
+    return;
   }
   NullSink null;
   pipeline::Pipeline pipe(null);

@@ -87,6 +87,17 @@ key=$(json_field "$OUT" 'd["key"]')
 gunzip -c "backups/$key" | grep -q "PostgreSQL database dump complete" || true
 pass "keyword strings and --compress gzip (.sql.gz)"
 
+# Custom format: .dump.zst, verified by reading it whole with pg_restore, restored with
+# pg_restore in one transaction.
+run 0 lb backup --db "$(pg_url app)" --format custom --to ./backups --json
+cid=$(json_field "$OUT" 'd["id"]')
+[[ $(json_field "$OUT" 'd["key"]') == "app/$cid.dump.zst" ]] || fail "custom key: $OUT"
+run 0 lb verify --backup-id "$cid" --deep --to ./backups
+createdb custom_copy
+run 0 lb restore --backup-id "$cid" --target "$(pg_url custom_copy)" --to ./backups
+diff <(dump_of app) <(dump_of custom_copy) > custom.diff || fail "custom copy differs: $(head custom.diff)"
+pass "custom format: .dump.zst, deep verify with pg_restore, identical restore"
+
 # Specific errors.
 run 1 lb backup --db "postgres://lifeboat:wrong@127.0.0.1:$PGPORT/app" --to ./backups
 contains "$ERR" "authentication failed for 'postgres://lifeboat:***@127.0.0.1:$PGPORT/app'"

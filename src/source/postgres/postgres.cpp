@@ -277,20 +277,52 @@ void dump(const Connection& c, pipeline::Sink& out, const DumpOptions& options) 
   }
 }
 
+std::vector<std::string> loader_argv(const Connection& t, const std::string& payload) {
+  if (payload == "dump") {
+    return {"pg_restore", "--single-transaction", "--exit-on-error", "--clean", "--if-exists",
+            "--no-owner", "--no-privileges", "--dbname=" + t.conninfo};
+  }
+  return {"psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
+          "--dbname=" + t.conninfo};
+}
+
 struct Loader::Impl {
-  explicit Impl(const Connection& t)
+  Impl(const Connection& t, const std::string& payload)
       : target(t),
-        child({.argv = {"psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v",
-                        "ON_ERROR_STOP=1", "--dbname=" + t.conninfo},
-               .env = child_env(t),
-               .pipe_stdin = true},
+        child({.argv = loader_argv(t, payload), .env = child_env(t), .pipe_stdin = true},
               "postgresql-client") {}
   Connection target;
   Subprocess child;
   bool done = false;
 };
 
-Loader::Loader(const Connection& target) : m_impl(std::make_unique<Impl>(target)) {}
+Loader::Loader(const Connection& target, const std::string& payload)
+    : m_impl(std::make_unique<Impl>(target, payload)) {}
+
+CustomDumpChecker::CustomDumpChecker()
+    : m_child(std::make_unique<Subprocess>(
+          ProcessOptions{.argv = {"pg_restore", "-f", "/dev/null"}, .pipe_stdin = true},
+          "postgresql-client")) {}
+
+CustomDumpChecker::~CustomDumpChecker() = default;
+
+void CustomDumpChecker::write(pipeline::Bytes bytes) {
+  try {
+    m_child->write_stdin(bytes);
+  } catch (const Error&) {
+    m_child->wait();
+    throw Error(ErrorKind::integrity,
+                fmt::format("pg_restore cannot read the dump: {}", first_error_line(m_child->stderr_text())));
+  }
+}
+
+void CustomDumpChecker::finish() {
+  m_child->close_stdin();
+  if (m_child->wait() != 0) {
+    throw Error(ErrorKind::integrity,
+                fmt::format("pg_restore cannot read the dump: {}", first_error_line(m_child->stderr_text())));
+  }
+}
 
 Loader::~Loader() {
   if (!m_impl->done) {

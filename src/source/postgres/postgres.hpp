@@ -14,6 +14,10 @@
 #include "util/error.hpp"
 #include "util/secret.hpp"
 
+namespace lifeboat {
+class Subprocess;
+}
+
 namespace lifeboat::source::postgres {
 
 struct Connection {
@@ -65,7 +69,9 @@ void dump(const Connection& c, pipeline::Sink& out, const DumpOptions& options =
 // then finish(); destroying an unfinished loader kills psql, which rolls back.
 class Loader final : public pipeline::Sink {
 public:
-  explicit Loader(const Connection& target);
+  // payload "sql" loads with psql; "dump" (custom format) with pg_restore
+  // --single-transaction --exit-on-error --clean --if-exists.
+  explicit Loader(const Connection& target, const std::string& payload = "sql");
   ~Loader() override;
   void write(pipeline::Bytes bytes) override;
   void finish(); // commits; throws with psql's error when the load failed
@@ -74,6 +80,19 @@ public:
 private:
   struct Impl;
   std::unique_ptr<Impl> m_impl;
+};
+
+// Reads a custom-format dump completely with `pg_restore -f /dev/null`, so every
+// data block is decoded; finish() throws Error{integrity} when it cannot.
+class CustomDumpChecker final : public pipeline::Sink {
+public:
+  CustomDumpChecker();
+  ~CustomDumpChecker() override;
+  void write(pipeline::Bytes bytes) override;
+  void finish();
+
+private:
+  std::unique_ptr<Subprocess> m_child;
 };
 
 // Runs one SQL query with psql and returns its unaligned rows ("a|b").
