@@ -34,6 +34,7 @@ asan: deps
 
 bench: build
 	bash bench/sqlite $(BUILD)/src/app/lifeboat
+	bash bench/postgres $(BUILD)/src/app/lifeboat
 
 clean:
 	rm -rf $(BUILD) build-asan demo-backups demo

@@ -127,6 +127,20 @@ run 0 lb list --to ./backups --json
 run 0 lb backup --db "$(pg_url app)" --to ./backups
 pass "kill -9 of pg_dump: clear failure, nothing listed, next run works"
 
+# kill -9 of lifeboat itself in the middle of a PostgreSQL backup.
+n_before=$(lb list --to ./backups --json | json_field "$(cat)" 'len(d)')
+"$LIFEBOAT" backup --db "$(pg_url app)" --to ./backups --compress zstd:19 >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -9 $pid || fail "the backup ended before kill -9"
+wait $pid 2>/dev/null
+run 0 lb list --to ./backups --json
+[[ $(json_field "$OUT" 'len(d)') == "$n_before" ]] || fail "a killed backup was listed"
+# DATABASE_URL is the default source when there is no --db and no config.
+DATABASE_URL="$(pg_url app)" run 0 lb backup --to ./backups --json
+[[ $(json_field "$OUT" 'd["name"]') == app ]] || fail "DATABASE_URL backup: $OUT"
+pass "kill -9 of lifeboat leaves nothing listed; DATABASE_URL is the default source"
+
 # The README's by-hand recovery (zstd -d | psql) on a real backup, into a fresh database.
 readme="$LIFEBOAT_SOURCE_DIR/README.md"
 block=$(awk '/<!-- test: recovery-postgres begin -->/{f=1;next} /<!-- test: recovery-postgres end -->/{f=0} f' "$readme" \
