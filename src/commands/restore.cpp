@@ -10,6 +10,7 @@
 #include "commands/database.hpp"
 #include "commands/fetch.hpp"
 #include "commands/verify.hpp"
+#include "pipeline/pipeline.hpp"
 #include "source/postgres/postgres.hpp"
 #include "source/sqlite/sqlite.hpp"
 #include "util/log.hpp"
@@ -94,9 +95,12 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
   }
   auto target = value_or_throw(pg::parse_connection(target_url.url), ErrorKind::usage);
   Stopwatch watch;
-  // 1. Prove the backup before touching anything.
+  // 1. Prove the stored object before touching anything: its checksum (one read of
+  //    the compressed bytes). The dump's completeness and row counts are checked as it
+  //    streams into the target, before the transaction commits (step 3), which spares
+  //    a second decompression of the whole dump.
   log::info("verifying backup {} ...", m.id);
-  deep_check(ctx, m, {}, false);
+  verify_checksum(ctx, m);
 
   // 2. Ask, then keep what is there now.
   Hooks hooks = hooks_for(options, m.name);
@@ -119,7 +123,31 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
   //    commits only after the whole stream has passed it.
   {
     pg::Loader loader(target, m.data.payload);
-    stream_payload(ctx, m, loader);
+    pipeline::Pipeline check(loader);
+    auto& dump = check.add<pg::DumpObserver>();
+    stream_payload(ctx, m, check);
+    check.finish();
+    if (m.data.payload == "sql") {
+      if (!dump.complete()) {
+        throw Error(ErrorKind::integrity,
+                    fmt::format("dump of backup '{}' is incomplete: pg_dump's trailer is missing; "
+                                "nothing was changed",
+                                m.id));
+      }
+      for (const auto& t : m.tables) {
+        auto it = std::find_if(dump.tables().begin(), dump.tables().end(),
+                               [&](const auto& d) { return d.first == t.name; });
+        if (it == dump.tables().end() || it->second != t.rows) {
+          throw Error(ErrorKind::integrity,
+                      fmt::format("dump of backup '{}' does not hold the manifest's rows of '{}'; "
+                                  "nothing was changed",
+                                  m.id, t.name));
+        }
+      }
+    }
+    // (A custom-format dump is proven by pg_restore reading all of it in the load.)
+    // Only now, with checksum, trailer and rows proven, does psql see end of input
+    // and commit; every failure above destroys the loader, which rolls back.
     loader.finish();
   }
 

@@ -98,6 +98,16 @@ run 0 lb restore --backup-id "$cid" --target "$(pg_url custom_copy)" --to ./back
 diff <(dump_of app) <(dump_of custom_copy) > custom.diff || fail "custom copy differs: $(head custom.diff)"
 pass "custom format: .dump.zst, deep verify with pg_restore, identical restore"
 
+# A flipped byte in the stored dump: restore refuses before touching the target.
+cp "backups/app/$id.sql.zst" pristine.zst
+python3 -c "import sys; p='backups/app/$id.sql.zst'; b=bytearray(open(p,'rb').read()); b[len(b)//2]^=1; open(p,'wb').write(b)"
+before=$(dump_of staging)
+run 1 lb restore --backup-id "$id" --target "$(pg_url staging)" --to ./backups --yes
+contains "$ERR" "checksum mismatch"
+[[ "$(dump_of staging)" == "$before" ]] || fail "a damaged backup changed the target"
+cp pristine.zst "backups/app/$id.sql.zst"
+pass "a damaged PostgreSQL backup is refused and the target is untouched"
+
 # Specific errors.
 run 1 lb backup --db "postgres://lifeboat:wrong@127.0.0.1:$PGPORT/app" --to ./backups
 contains "$ERR" "authentication failed for 'postgres://lifeboat:***@127.0.0.1:$PGPORT/app'"
