@@ -102,7 +102,9 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
   pipeline::Pipeline pipe(*writer);
   Progress progress(ctx.progress, "backup " + name, ec ? std::nullopt : std::optional(db_size));
   auto& raw = pipe.add<codec::ByteCounter>();
-  auto& dump_info = pipe.add<source::postgres::DumpObserver>();
+  // Only plain PostgreSQL dumps are text worth scanning for COPY blocks.
+  source::postgres::DumpObserver* dump_info =
+      pg && options.format == "plain" ? &pipe.add<source::postgres::DumpObserver>() : nullptr;
   pipe.add<codec::ProgressObserver>([&](std::uint64_t n) { progress.update(n); });
   pipe.add_transform(spec.codec->make_compressor(spec.level, compression_workers()));
   auto& sha = pipe.add<codec::Sha256>();
@@ -121,7 +123,7 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
     queue.close();
   }
   pipe.finish();
-  if (pg && options.format == "plain" && !dump_info.complete()) {
+  if (dump_info != nullptr && !dump_info->complete()) {
     throw Error(ErrorKind::integrity,
                 fmt::format("the dump of '{}' ended without pg_dump's completion trailer",
                             db.display()));
@@ -133,12 +135,13 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
   m.data.size = stored.count();
   m.uncompressed_size = raw.count();
   if (pg) {
-    m.server_version = "PostgreSQL " + dump_info.server_version() + "; pg_dump " +
-                       dump_info.pg_dump_version();
+    m.server_version = dump_info == nullptr ? "PostgreSQL"
+                                            : "PostgreSQL " + dump_info->server_version() +
+                                                  "; pg_dump " + dump_info->pg_dump_version();
     m.integrity_check = options.format == "plain" ? "dump trailer" : "";
     // A custom-format dump is binary: its COPY data is not countable in the stream.
-    if (options.format == "plain") {
-      for (const auto& [t, rows] : dump_info.tables()) {
+    if (dump_info != nullptr) {
+      for (const auto& [t, rows] : dump_info->tables()) {
         m.tables.push_back({t, rows});
       }
     }

@@ -52,14 +52,20 @@ Hooks hooks_for(const RestoreOptions& options, const std::string& name) {
   return it == options.configured_hooks.end() ? Hooks{} : it->second;
 }
 
+// Seconds spent in each phase, reported on their own (DESIGN.md, Performance).
+struct Phases {
+  double verify = 0, safety_backup = 0, load = 0, validate = 0;
+};
+
 void report(Context& ctx, const core::Manifest& m, const std::string& target,
-            const std::optional<std::string>& safety_id, double seconds) {
+            const std::optional<std::string>& safety_id, double seconds, const Phases& p = {}) {
   if (ctx.json) {
     ctx.out << fmt::format(
         "{{\n  \"id\": {},\n  \"target\": {},\n  \"safety_backup\": {},\n  \"tables\": {},\n  "
-        "\"rows\": {},\n  \"seconds\": {:.3f}\n}}\n",
+        "\"rows\": {},\n  \"seconds\": {:.3f},\n  \"phases\": {{\"verify\": {:.3f}, "
+        "\"safety_backup\": {:.3f}, \"load\": {:.3f}, \"validate\": {:.3f}}}\n}}\n",
         json_quote(m.id), json_quote(target), safety_id ? json_quote(*safety_id) : "null",
-        m.tables.size(), m.total_rows(), seconds);
+        m.tables.size(), m.total_rows(), seconds, p.verify, p.safety_backup, p.load, p.validate);
   } else if (!ctx.quiet) {
     ctx.out << fmt::format("restored {} into {}: {} tables, {} rows, verified, {}\n", m.id, target,
                            m.tables.size(), m.total_rows(), format_seconds(seconds));
@@ -100,7 +106,10 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
   //    streams into the target, before the transaction commits (step 3), which spares
   //    a second decompression of the whole dump.
   log::info("verifying backup {} ...", m.id);
+  Phases phases;
+  Stopwatch phase;
   verify_checksum(ctx, m);
+  phases.verify = phase.seconds();
 
   // 2. Ask, then keep what is there now.
   Hooks hooks = hooks_for(options, m.name);
@@ -113,11 +122,14 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
   if (!empty_target) {
     if (!options.no_safety_backup) {
       log::info("taking a safety backup of '{}' ...", target.display);
+      Stopwatch sw;
       BackupOptions safety{.db = target_url.url, .name = m.name, .reason = "safety"};
       safety_id = take_backup(ctx, safety).id;
+      phases.safety_backup = sw.seconds();
       log::info("safety backup {} stored", *safety_id);
     }
   }
+  Stopwatch load_watch;
 
   // 3. Load in one transaction; the checksum is checked again on the way, and psql
   //    commits only after the whole stream has passed it.
@@ -150,8 +162,10 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
     // and commit; every failure above destroys the loader, which rolls back.
     loader.finish();
   }
+  phases.load = load_watch.seconds();
 
   // 4. Every table of the manifest must hold the rows it held at backup time.
+  Stopwatch validate_watch;
   std::vector<std::string> names;
   for (const auto& t : m.tables) {
     names.push_back(t.name);
@@ -172,7 +186,8 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
                 safety_id ? fmt::format("Its previous content is in safety backup {}.", *safety_id)
                           : std::string());
   }
-  report(ctx, m, target.display, safety_id, watch.seconds());
+  phases.validate = validate_watch.seconds();
+  report(ctx, m, target.display, safety_id, watch.seconds(), phases);
   ctx.out.flush();
   run_hook("post_restore", hooks.post_restore, m.name, m.id);
   return 0;
