@@ -88,6 +88,18 @@ std::string to_hex(std::span<const std::byte> bytes) {
                                                bytes.size()));
 }
 
+std::string sql_quote(std::string_view s, char quote) {
+  std::string out(1, quote);
+  for (char c : s) {
+    out += c;
+    if (c == quote) {
+      out += quote;
+    }
+  }
+  out += quote;
+  return out;
+}
+
 std::string json_quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {

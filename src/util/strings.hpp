@@ -23,6 +23,9 @@ std::string format_seconds(double seconds);
 std::string to_hex(std::span<const std::byte> bytes);
 std::string to_hex(std::span<const unsigned char> bytes);
 
+// An SQL identifier ('"') or literal ('\'') in quotes, the quote character doubled.
+std::string sql_quote(std::string_view s, char quote);
+
 // A JSON string literal with quotes, escaping control characters.
 std::string json_quote(std::string_view s);
 

@@ -382,29 +382,12 @@ std::vector<std::string> query(const Connection& c, const std::string& sql) {
 }
 
 namespace {
+// "schema.table" → "schema"."table"
 std::string quote_qualified(const std::string& name) {
   auto dot = name.find('.');
-  auto q = [](const std::string& s) {
-    std::string o = "\"";
-    for (char ch : s) {
-      o += ch;
-      if (ch == '"') {
-        o += '"';
-      }
-    }
-    return o + "\"";
-  };
-  return dot == std::string::npos ? q(name) : q(name.substr(0, dot)) + "." + q(name.substr(dot + 1));
-}
-std::string quote_literal(const std::string& s) {
-  std::string o = "'";
-  for (char ch : s) {
-    o += ch;
-    if (ch == '\'') {
-      o += '\'';
-    }
-  }
-  return o + "'";
+  return dot == std::string::npos
+             ? sql_quote(name, '"')
+             : sql_quote(name.substr(0, dot), '"') + "." + sql_quote(name.substr(dot + 1), '"');
 }
 } // namespace
 
@@ -417,7 +400,7 @@ std::map<std::string, std::uint64_t> count_rows(const Connection& c,
   std::string sql;
   for (const auto& t : tables) {
     sql += (sql.empty() ? "" : " UNION ALL ") + fmt::format("SELECT {}, count(*) FROM ONLY {}",
-                                                            quote_literal(t), quote_qualified(t));
+                                                            sql_quote(t, '\''), quote_qualified(t));
   }
   for (const auto& row : query(c, sql)) {
     auto bar = row.rfind('|');

@@ -33,6 +33,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
+#include "util/strings.hpp"
 
 namespace lifeboat::source::sqlite {
 namespace fs = std::filesystem;
@@ -107,17 +108,6 @@ void exec(const Db& db, const std::string& sql) {
   }
 }
 
-std::string quote_ident(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) {
-    out += c;
-    if (c == '"') {
-      out += '"';
-    }
-  }
-  return out + "\"";
-}
-
 void check_file(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {
@@ -181,7 +171,7 @@ void run_checks(const Db& db, const fs::path& path, bool full, DatabaseInfo& inf
   }
   info.tables.clear();
   for (const auto& t : tables) {
-    Stmt s(db, "SELECT count(*) FROM main." + quote_ident(t));
+    Stmt s(db, "SELECT count(*) FROM main." + sql_quote(t, '"'));
     s.step();
     info.tables.push_back({t, static_cast<std::uint64_t>(s.int64(0))});
   }

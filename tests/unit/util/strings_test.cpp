@@ -21,3 +21,9 @@ TEST(Strings, FormatsBytesAndJson) {
   EXPECT_EQ(format_bytes(3ULL << 30), "3.0 GiB");
   EXPECT_EQ(json_quote("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
 }
+
+TEST(Strings, QuotesSql) {
+  EXPECT_EQ(sql_quote("orders", '"'), "\"orders\"");
+  EXPECT_EQ(sql_quote("we\"ird", '"'), "\"we\"\"ird\"");
+  EXPECT_EQ(sql_quote("it's", '\''), "'it''s'");
+}
