@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "harness/harness.hpp"
+#include "source/sqlite/readahead_vfs.hpp"
 #include "source/sqlite/sqlite.hpp"
 #include "util/error.hpp"
 
@@ -209,4 +210,48 @@ TEST(SqliteRestore, OpenReadersSeeTheNewContent) {
   sqlite3_close(reader);
   DatabaseInfo info = inspect(dir / "target.db");
   EXPECT_EQ(info.tables[0].rows, 100u);
+}
+
+// The read-ahead VFS must return exactly what the default VFS returns, whatever the
+// access pattern: ascending, descending, random, and reads past a short last block.
+TEST(SqliteReadahead, ReadsWhatTheDefaultVfsReads) {
+  test::TempDir dir;
+  fs::path db = dir.path() / "ra.db";
+  make_db(db, "wal", 20000, 1024);
+  const char* queries[] = {
+      "SELECT sum(length(v)), sum(id) FROM c",
+      "SELECT group_concat(hex(substr(v, 1, 4)), '') FROM (SELECT v FROM c ORDER BY id DESC)",
+      "SELECT group_concat(id, ',') FROM (SELECT id FROM c ORDER BY random() LIMIT 3000)",
+      "PRAGMA integrity_check",
+  };
+  for (const char* q : queries) {
+    std::string results[2];
+    for (int vfs = 0; vfs < 2; ++vfs) {
+      sqlite3* h = nullptr;
+      ASSERT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, vfs ? readahead_vfs() : nullptr),
+                SQLITE_OK);
+      ASSERT_EQ(sqlite3_exec(h, "SELECT 1 FROM sqlite_schema; BEGIN; SELECT count(*) FROM p",
+                             nullptr, nullptr, nullptr),
+                SQLITE_OK);
+      set_readahead(h, vfs == 1);
+      sqlite3_stmt* s = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(h, q, -1, &s, nullptr), SQLITE_OK);
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(s); ++c) {
+          const unsigned char* t = sqlite3_column_text(s, c);
+          results[vfs] += t != nullptr ? reinterpret_cast<const char*>(t) : "NULL";
+          results[vfs] += '|';
+        }
+      }
+      sqlite3_finalize(s);
+      set_readahead(h, false);
+      sqlite3_exec(h, "COMMIT", nullptr, nullptr, nullptr);
+      sqlite3_close(h);
+    }
+    if (std::string(q).find("random()") == std::string::npos) {
+      EXPECT_EQ(results[0], results[1]) << q;
+    } else {
+      EXPECT_FALSE(results[1].empty());
+    }
+  }
 }
