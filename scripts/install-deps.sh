@@ -12,7 +12,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools the tests and the by-hand recovery use
-  sqlite3 zstd gzip coreutils time procps util-linux python3
+  sqlite3 zstd gzip coreutils time procps util-linux python3 tzdata
   postgresql-15 postgresql-client age
 )
 

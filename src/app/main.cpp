@@ -10,7 +10,10 @@
 
 #include "codec/codec.hpp"
 #include "commands/backup.hpp"
+#include "commands/encryption.hpp"
+#include "commands/import.hpp"
 #include "commands/list.hpp"
+#include "commands/prune.hpp"
 #include "commands/restore.hpp"
 #include "commands/verify.hpp"
 #include "config/config.hpp"
@@ -115,6 +118,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"plain", "custom"}));
   backup->add_flag("--integrity-check", backup_opts.full_integrity_check,
                    "run the full PRAGMA integrity_check instead of quick_check");
+  std::vector<std::string> encrypt_to;
+  backup->add_option("--encrypt-to", encrypt_to,
+                     "encrypt to this age public key (age1...); repeat for several; replaces "
+                     "[encryption] recipients");
   bool no_prune = false;
   backup->add_flag("--no-prune", no_prune, "do not apply the retention policy afterwards");
   backup->add_flag("--json", g.json, "print the result as JSON");
@@ -141,6 +148,9 @@ int main(int argc, char** argv) {
                     "do not back up the target before overwriting it");
   restore->add_flag("--integrity-check", restore_opts.full_integrity_check,
                     "run the full PRAGMA integrity_check on the restored data");
+  std::string identity;
+  restore->add_option("--identity", identity,
+                      "age identity file (AGE-SECRET-KEY-1...) for encrypted backups");
   restore->add_flag("--json", g.json, "print the result as JSON");
 
   // verify
@@ -153,7 +163,54 @@ int main(int argc, char** argv) {
   verify->add_option("--name", verify_opts.selector.name, "database name");
   verify->add_flag("--deep", verify_opts.deep,
                    "also decompress, open, integrity-check and compare row counts");
+  verify->add_option("--identity", identity, "age identity file, for --deep on encrypted backups");
   verify->add_flag("--json", g.json, "print the results as JSON");
+
+  // keygen
+  std::string keygen_out;
+  auto* keygen = app.add_subcommand("keygen", "create an age identity (secret key) for encryption");
+  keygen->add_option("-o,--output", keygen_out,
+                     "write the identity to FILE (mode 0600, never overwritten); default: "
+                     "standard output");
+  keygen->footer("The public key (age1...) goes into [encryption] recipients or --encrypt-to;\n"
+                 "keep the file safe and away from the backups: without it they cannot be read.");
+
+  // prune
+  commands::PruneOptions prune_opts;
+  std::optional<std::int64_t> keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly,
+      keep_yearly;
+  std::optional<std::string> keep_within;
+  auto* prune = app.add_subcommand(
+      "prune", "apply the retention policy: remove the backups it does not keep");
+  prune->add_flag("--dry-run", prune_opts.dry_run, "show what would be removed; remove nothing");
+  prune->add_option("--name", prune_opts.name, "only backups of this database");
+  prune->add_option("--keep-last", keep_last, "keep the N newest backups");
+  prune->add_option("--keep-hourly", keep_hourly, "keep the newest backup of each of N hours");
+  prune->add_option("--keep-daily", keep_daily, "keep the newest backup of each of N days");
+  prune->add_option("--keep-weekly", keep_weekly, "keep the newest backup of each of N ISO weeks");
+  prune->add_option("--keep-monthly", keep_monthly, "keep the newest backup of each of N months");
+  prune->add_option("--keep-yearly", keep_yearly, "keep the newest backup of each of N years");
+  prune->add_option("--keep-within", keep_within,
+                    "keep every backup within DURATION (36h, 14d, 2w) of the newest");
+  prune->add_flag("--json", g.json, "print the decisions as JSON");
+  prune->footer("Any --keep-* flag replaces the configured policy as a whole. -1 means all.\n"
+                "Defaults: keep_daily = 30, keep_weekly = 12, keep_monthly = 12 (UTC).");
+
+  // import
+  commands::ImportOptions import_opts;
+  std::string import_time;
+  auto* import_cmd = app.add_subcommand(
+      "import", "bring existing backup files (.db, .sql, .dump; .gz, .zst) into the catalog");
+  import_cmd->add_option("files", import_opts.files, "the files")->required();
+  import_cmd->add_option("--name", import_opts.name,
+                         "database name to file them under (default: from the file name)");
+  import_cmd->add_option("--time", import_time,
+                         "when the backup was taken, ISO 8601 (default: from the file name)");
+  import_cmd->add_option("--compress", import_opts.compress, "how to store them (default zstd:3)");
+  import_cmd->add_flag("--json", g.json, "print the results as JSON");
+  import_cmd->footer("Names like droplink-backup-20250101-030000.db or\n"
+                     "droplink-postgres-backup-20250101-030000.sql.gz give the name and time (UTC).\n"
+                     "Each file is checked like a new backup; files already imported are skipped.");
 
   // config show
   auto* config_cmd = app.add_subcommand("config", "inspect the configuration");
@@ -191,6 +248,15 @@ int main(int argc, char** argv) {
       std::cout << (g.json ? config::show_json(cfg) : config::show(cfg));
       return 0;
     }
+    if (keygen->parsed()) {
+      std::string pub = commands::write_new_identity(keygen_out.empty() ? "-" : keygen_out);
+      if (!keygen_out.empty()) {
+        std::cout << "Public key: " << pub << "\n";
+      } else {
+        std::cerr << "Public key: " << pub << "\n";
+      }
+      return 0;
+    }
 
     auto store = storage::open_storage(cfg.storage.url.value);
     commands::Context ctx{.storage = *store,
@@ -200,6 +266,28 @@ int main(int argc, char** argv) {
                           .quiet = g.quiet,
                           .progress = !g.quiet && stderr_is_terminal(),
                           .interactive = stdin_is_terminal()};
+    // Encryption: [encryption], then --encrypt-to / --identity.
+    ctx.encryption.recipients = encrypt_to.empty() ? cfg.encryption.recipients.value : encrypt_to;
+    ctx.encryption.identity_file =
+        identity.empty() ? cfg.encryption.identity_file.value : identity;
+    if (!cfg.encryption.passphrase.value.empty()) {
+      ctx.encryption.passphrase = cfg.encryption.passphrase.value;
+    } else if (const char* p = std::getenv("LIFEBOAT_PASSPHRASE");
+               p != nullptr && *p != '\0' && ctx.encryption.recipients.empty()) {
+      ctx.encryption.passphrase = Secret(p);
+    }
+    if (const char* wf = std::getenv("LIFEBOAT_SCRYPT_WORK_FACTOR"); wf != nullptr) {
+      ctx.encryption.work_factor = std::atoi(wf); // tests: a fast scrypt
+    }
+
+    // Retention: [retention], each database's own table, then --keep-* flags.
+    commands::PruneOptions policies;
+    policies.default_policy = commands::retention_from_config(cfg.retention);
+    for (const auto& d : cfg.databases) {
+      if (d.retention) {
+        policies.policies[d.name.value] = commands::retention_from_config(*d.retention, &cfg.retention);
+      }
+    }
 
     int rc = 0;
     if (backup->parsed()) {
@@ -227,7 +315,11 @@ int main(int argc, char** argv) {
       if (!backup_format.empty()) {
         backup_opts.format = backup_format;
       }
-      rc = commands::run_backup(ctx, backup_opts);
+      std::optional<commands::PruneOptions> prune_after;
+      if (!no_prune) {
+        prune_after = policies;
+      }
+      rc = commands::run_backup(ctx, backup_opts, prune_after);
     } else if (list->parsed()) {
       rc = commands::run_list(ctx, list_name);
     } else if (restore->parsed()) {
@@ -245,6 +337,36 @@ int main(int argc, char** argv) {
       rc = commands::run_restore(ctx, restore_opts);
     } else if (verify->parsed()) {
       rc = commands::run_verify(ctx, verify_opts);
+    } else if (prune->parsed()) {
+      prune_opts.policies = policies.policies;
+      prune_opts.default_policy = policies.default_policy;
+      if (keep_last || keep_hourly || keep_daily || keep_weekly || keep_monthly || keep_yearly ||
+          keep_within) {
+        config::Retention flags;
+        flags.keep_last.value = keep_last.value_or(0);
+        flags.keep_hourly.value = keep_hourly.value_or(0);
+        flags.keep_daily.value = keep_daily.value_or(0);
+        flags.keep_weekly.value = keep_weekly.value_or(0);
+        flags.keep_monthly.value = keep_monthly.value_or(0);
+        flags.keep_yearly.value = keep_yearly.value_or(0);
+        flags.keep_within.value = keep_within.value_or("");
+        for (auto* v : {&flags.keep_last, &flags.keep_hourly, &flags.keep_daily,
+                        &flags.keep_weekly, &flags.keep_monthly, &flags.keep_yearly}) {
+          v->origin = "flag";
+        }
+        flags.keep_within.origin = "flag --keep-within";
+        try {
+          prune_opts.override_policy = commands::retention_from_config(flags, &cfg.retention);
+        } catch (const Error& e) {
+          throw Error(ErrorKind::usage, e.what(), e.hint());
+        }
+      }
+      rc = commands::run_prune(ctx, prune_opts);
+    } else if (import_cmd->parsed()) {
+      if (!import_time.empty()) {
+        import_opts.time = import_time;
+      }
+      rc = commands::run_import(ctx, import_opts);
     }
     std::cout.flush();
     if (!std::cout) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/database.hpp"
+#include "commands/store.hpp"
 #include "core/catalog.hpp"
 #include "pipeline/threaded_sink.hpp"
 #include "source/postgres/postgres.hpp"
@@ -82,38 +83,30 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
   m.tool_version = tool_version();
   m.host = host_name();
   m.started_at = started;
-  m.data.key = id.data_key(payload, spec.codec->extension);
-  m.data.payload = payload;
-  m.data.codec = std::string(spec.codec->name);
-  m.data.level = spec.level;
-  m.checksum_key = id.checksum_key();
 
   std::error_code ec;
   auto db_size = pg ? 0 : std::filesystem::file_size(db.path, ec);
   if (pg) {
     ec = std::make_error_code(std::errc::not_supported); // size unknown: no ETA
   }
+
+  // snapshot (reader thread) → queue → raw counter → compressor → [age] → sha256 → object
+  StoreChain chain(ctx, id, payload, spec, m);
   log::debug("backing up '{}' to '{}' in '{}'", db.display(), m.data.key,
              ctx.storage.display_url());
-
-  // snapshot (reader thread) → queue → raw counter → compressor → sha256 + counter → object
-  auto writer = ctx.storage.open_write(
-      m.data.key, {.overwrite = false, .content_type = "application/octet-stream"});
-  pipeline::Pipeline pipe(*writer);
+  auto& pipe = chain.payload_stages();
   Progress progress(ctx.progress, "backup " + name, ec ? std::nullopt : std::optional(db_size));
   auto& raw = pipe.add<codec::ByteCounter>();
   // Only plain PostgreSQL dumps are text worth scanning for COPY blocks.
   source::postgres::DumpObserver* dump_info =
       pg && options.format == "plain" ? &pipe.add<source::postgres::DumpObserver>() : nullptr;
   pipe.add<codec::ProgressObserver>([&](std::uint64_t n) { progress.update(n); });
-  pipe.add_transform(spec.codec->make_compressor(spec.level, compression_workers()));
-  auto& sha = pipe.add<codec::Sha256>();
-  auto& stored = pipe.add<codec::ByteCounter>();
+  chain.seal(compression_workers());
 
   source::sqlite::DatabaseInfo info;
   {
     // This thread reads (the snapshot, or pg_dump's pipe); the chain runs on the queue's.
-    pipeline::ThreadedSink queue(pipe);
+    pipeline::ThreadedSink queue(chain.sink());
     if (pg) {
       source::postgres::dump(*conn, queue, {.format = options.format});
     } else {
@@ -122,17 +115,14 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
     }
     queue.close();
   }
-  pipe.finish();
+  chain.payload_stages().finish(); // observers report at finish: the trailer check needs it
   if (dump_info != nullptr && !dump_info->complete()) {
     throw Error(ErrorKind::integrity,
                 fmt::format("the dump of '{}' ended without pg_dump's completion trailer",
                             db.display()));
   }
-  writer->commit();
+  chain.commit();
   progress.done();
-
-  m.data.sha256 = sha.hex();
-  m.data.size = stored.count();
   m.uncompressed_size = raw.count();
   if (pg) {
     m.server_version = dump_info == nullptr ? "PostgreSQL"
@@ -161,19 +151,45 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
                             info.page_size));
   }
 
-  ctx.storage.write_all(m.checksum_key, core::checksum_line(m.data),
-                        {.overwrite = false, .content_type = "text/plain"});
   m.finished_at = ctx.clock.now();
   m.duration_seconds = watch.seconds();
-  catalog.commit(m);
-  log::debug("committed backup '{}'", m.id);
+  commit_backup(ctx, catalog, m);
   return m;
 }
 
-int run_backup(Context& ctx, const BackupOptions& options) {
+int run_backup(Context& ctx, const BackupOptions& options,
+               std::optional<PruneOptions> prune_after) {
   std::string label = options.name.empty() ? options.db : options.name;
   run_hook("pre_backup", options.hooks.pre_backup, label);
   core::Manifest m = take_backup(ctx, options);
+  if (!ctx.json && !ctx.quiet) {
+    double ratio = m.data.size > 0 ? static_cast<double>(m.uncompressed_size) /
+                                         static_cast<double>(m.data.size)
+                                   : 0;
+    ctx.out << fmt::format("backup {} stored in {}\n  {} -> {} ({:.1f}x, {}{}), {} tables, {} "
+                           "rows, {} passed, {}\n",
+                           m.id, ctx.storage.display_url(), format_bytes(m.uncompressed_size),
+                           format_bytes(m.data.size), ratio, m.data.codec,
+                           m.data.encrypted ? ", encrypted" : "", m.tables.size(),
+                           m.total_rows(), m.integrity_check, format_seconds(m.duration_seconds));
+    ctx.out.flush();
+  }
+  run_hook("post_backup", options.hooks.post_backup, m.name, m.id);
+
+  std::optional<PruneReport> pruned;
+  if (prune_after) {
+    prune_after->name = m.name;
+    try {
+      pruned = prune(ctx, *prune_after);
+    } catch (const Error& e) {
+      throw Error(e.kind() == ErrorKind::config ? ErrorKind::config : ErrorKind::permanent,
+                  fmt::format("backup {} was stored, but applying the retention policy failed: "
+                              "{}",
+                              m.id, e.what()),
+                  e.hint().empty() ? "Run 'lifeboat prune --dry-run' to see what it would do."
+                                   : e.hint());
+    }
+  }
   if (ctx.json) {
     nlohmann::json j = {{"id", m.id},
                         {"name", m.name},
@@ -182,23 +198,29 @@ int run_backup(Context& ctx, const BackupOptions& options) {
                         {"size", m.data.size},
                         {"uncompressed_size", m.uncompressed_size},
                         {"sha256", m.data.sha256},
+                        {"encrypted", m.data.encrypted},
                         {"tables", m.tables.size()},
                         {"rows", m.total_rows()},
                         {"duration_seconds", m.duration_seconds},
                         {"storage", ctx.storage.display_url()}};
+    if (pruned) {
+      nlohmann::json removed = nlohmann::json::array();
+      for (const auto& db : pruned->databases) {
+        for (const auto& b : db.backups) {
+          if (!b.keep) {
+            removed.push_back(b.id);
+          }
+        }
+      }
+      j["prune"] = {{"removed", removed},
+                    {"leftovers_removed", pruned->leftovers.size()},
+                    {"bytes_freed", pruned->bytes_freed()}};
+    }
     ctx.out << j.dump(2) << "\n";
-  } else if (!ctx.quiet) {
-    double ratio = m.data.size > 0 ? static_cast<double>(m.uncompressed_size) /
-                                         static_cast<double>(m.data.size)
-                                   : 0;
-    ctx.out << fmt::format("backup {} stored in {}\n  {} -> {} ({:.1f}x, {}), {} tables, {} "
-                           "rows, {} passed, {}\n",
-                           m.id, ctx.storage.display_url(), format_bytes(m.uncompressed_size),
-                           format_bytes(m.data.size), ratio, m.data.codec, m.tables.size(),
-                           m.total_rows(), m.integrity_check, format_seconds(m.duration_seconds));
+  } else if (!ctx.quiet && pruned) {
+    print_prune_report(ctx, *pruned, false);
   }
   ctx.out.flush();
-  run_hook("post_backup", options.hooks.post_backup, m.name, m.id);
   return 0;
 }
 

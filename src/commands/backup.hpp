@@ -11,6 +11,7 @@
 #include "codec/codec.hpp"
 #include "commands/context.hpp"
 #include "commands/hooks.hpp"
+#include "commands/prune.hpp"
 #include "core/manifest.hpp"
 
 namespace lifeboat::commands {
@@ -28,7 +29,10 @@ struct BackupOptions {
 // Takes the backup and returns its committed manifest. Throws Error.
 core::Manifest take_backup(Context& ctx, const BackupOptions& options);
 
-// The `backup` command: take_backup plus the report (text or --json).
-int run_backup(Context& ctx, const BackupOptions& options);
+// The `backup` command: take_backup plus the report (text or --json), then the
+// retention policy applied to that database (unless prune_after is empty). A prune
+// that fails after the backup was stored is an error (exit 1) that says so.
+int run_backup(Context& ctx, const BackupOptions& options,
+               std::optional<PruneOptions> prune_after = std::nullopt);
 
 } // namespace lifeboat::commands

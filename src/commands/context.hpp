@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "commands/encryption.hpp"
 #include "storage/storage.hpp"
 #include "util/time.hpp"
 
@@ -21,6 +22,7 @@ struct Context {
   bool quiet = false;
   bool progress = false; // draw progress on standard error (a terminal, not --quiet)
   bool interactive = false; // standard input is a terminal
+  EncryptionConfig encryption; // how new backups are encrypted, and the keys to read them
 };
 
 // Draws "  1.2 GiB / 3.0 GiB  210 MiB/s  ETA 9 s" on standard error, at most 5 times a

@@ -97,6 +97,9 @@ void stream_payload(Context& ctx, const core::Manifest& m, pipeline::Sink& sink)
   pipe.add<codec::Sha256Verifier>(m.data.sha256, object_name(ctx, m));
   Progress progress(ctx.progress, "fetch " + m.id, m.data.size);
   pipe.add<codec::ProgressObserver>([&](std::uint64_t n) { progress.update(n); });
+  if (m.data.encrypted) {
+    pipe.add_transform(make_decryptor(ctx.encryption, m, object_name(ctx, m)));
+  }
   pipe.add_transform(c->make_decompressor());
   auto& plain = pipe.add<codec::ByteCounter>();
   try {
@@ -108,6 +111,9 @@ void stream_payload(Context& ctx, const core::Manifest& m, pipeline::Sink& sink)
     // report the checksum verdict, which names the real problem, when it fails.
     if (e.kind() == ErrorKind::integrity) {
       verify_checksum(ctx, m);
+    }
+    if (m.data.encrypted) {
+      rephrase_decrypt_error(ctx.encryption, m); // a wrong key, in the user's terms
     }
     throw;
   }

@@ -26,7 +26,16 @@ std::vector<CatalogEntry> Catalog::list(const std::optional<std::string>& name) 
   });
   std::vector<CatalogEntry> out;
   for (const auto& key : keys) {
-    auto m = parse_manifest(m_storage.read_all(key, 16 * 1024 * 1024));
+    std::string text;
+    try {
+      text = m_storage.read_all(key, 16 * 1024 * 1024);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::not_found) {
+        continue; // removed since it was listed (a prune running elsewhere)
+      }
+      throw;
+    }
+    auto m = parse_manifest(text);
     if (!m) {
       m_problems.push_back({key, m.error()});
       log::warning("ignoring unreadable manifest '{}' in '{}': {}", key, m_storage.display_url(),

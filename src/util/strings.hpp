@@ -14,6 +14,8 @@ bool ends_with(std::string_view s, std::string_view suffix);
 std::vector<std::string> split(std::string_view s, char sep);
 std::string_view trim(std::string_view s);
 std::string to_lower(std::string_view s);
+// The parts with `separator` between them.
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
 
 // "1.5 GiB", "512 B"
 std::string format_bytes(std::uint64_t bytes);

@@ -13,9 +13,9 @@ id1=$(ls backups/app/*.manifest.json | head -1 | xargs basename | sed 's/.manife
 pass "backup writes data, sidecar and manifest"
 
 # Two more backups at once: the same second must not collide.
-run 0 lb backup --db app.db --to ./backups --json
+run 0 lb backup --db app.db --to ./backups --json --no-prune
 id2=$(json_field "$OUT" 'd["id"]')
-run 0 lb backup --db app.db --to ./backups --json
+run 0 lb backup --db app.db --to ./backups --json --no-prune
 id3=$(json_field "$OUT" 'd["id"]')
 [[ $id1 != "$id2" && $id2 != "$id3" && $id1 != "$id3" ]] || fail "ids collide: $id1 $id2 $id3"
 pass "three backups in quick succession have distinct ids"

@@ -7,12 +7,13 @@ declare -A allowed=(
   [util]=""
   [pipeline]="util"
   [codec]="pipeline util"
+  [crypto]="pipeline util"
   [storage]="pipeline util"
   [source]="pipeline util"
   [config]="util"
-  [core]="storage codec pipeline util"
-  [commands]="core source codec storage pipeline config util"
-  [app]="commands core source codec storage pipeline config util"
+  [core]="storage codec crypto pipeline util"
+  [commands]="core source codec crypto storage pipeline config util"
+  [app]="commands core source codec crypto storage pipeline config util"
 )
 bad=0
 for layer in "${!allowed[@]}"; do
