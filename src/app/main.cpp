@@ -276,6 +276,7 @@ int main(int argc, char** argv) {
                p != nullptr && *p != '\0' && ctx.encryption.recipients.empty()) {
       ctx.encryption.passphrase = Secret(p);
     }
+    ctx.encryption.may_prompt = ctx.interactive;
     if (const char* wf = std::getenv("LIFEBOAT_SCRYPT_WORK_FACTOR"); wf != nullptr) {
       ctx.encryption.work_factor = std::atoi(wf); // tests: a fast scrypt
     }

@@ -29,17 +29,48 @@ int compression_workers() {
 }
 
 // First free id at or after `t`: two backups in the same second get consecutive ids.
-core::BackupId allocate_id(core::Catalog& catalog, const std::string& name, TimePoint t) {
+// The id is reserved with an object created only if absent ("NAME/ID.reserved"), so
+// two backups running at once cannot both pick it: the data object itself stays
+// under a temporary name until its commit and would not show the id as taken.
+core::BackupId allocate_id(Context& ctx, core::Catalog& catalog, const std::string& name,
+                           TimePoint t) {
   core::BackupId id{name, std::chrono::floor<std::chrono::seconds>(t)};
-  for (int i = 0; i < 120 && catalog.id_taken(id); ++i) {
-    id.time += std::chrono::seconds(1);
+  for (int i = 0; i < 120; ++i, id.time += std::chrono::seconds(1)) {
+    if (catalog.id_taken(id)) {
+      continue;
+    }
+    try {
+      ctx.storage.write_all(id.object_prefix() + "reserved", "", {.overwrite = false});
+      return id;
+    } catch (const Error&) {
+      if (!ctx.storage.stat(id.object_prefix() + "reserved")) {
+        throw; // not a lost race: the storage failed
+      }
+    }
   }
-  if (catalog.id_taken(id)) {
-    throw Error(ErrorKind::transient,
-                fmt::format("no free backup id for '{}' near {}", name, format_iso8601(t)));
-  }
-  return id;
+  throw Error(ErrorKind::transient,
+              fmt::format("no free backup id for '{}' near {}", name, format_iso8601(t)));
 }
+
+// Removes the reservation when the backup is committed or abandoned.
+class Reservation {
+public:
+  Reservation(storage::Storage& storage, const core::BackupId& id)
+      : m_storage(storage), m_key(id.object_prefix() + "reserved") {}
+  ~Reservation() {
+    try {
+      m_storage.remove(m_key);
+    } catch (...) {
+      // A leftover reservation is removed by a later prune (after a day).
+    }
+  }
+  Reservation(const Reservation&) = delete;
+  Reservation& operator=(const Reservation&) = delete;
+
+private:
+  storage::Storage& m_storage;
+  std::string m_key;
+};
 
 } // namespace
 
@@ -72,7 +103,8 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
   core::Catalog catalog(ctx.storage);
   TimePoint started = ctx.clock.now();
   Stopwatch watch;
-  core::BackupId id = allocate_id(catalog, name, started);
+  core::BackupId id = allocate_id(ctx, catalog, name, started);
+  Reservation reservation(ctx.storage, id);
 
   core::Manifest m;
   m.id = id.str();

@@ -12,6 +12,7 @@
 #include "util/log.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
+#include "util/tty.hpp"
 
 namespace lifeboat::commands {
 
@@ -102,18 +103,24 @@ std::unique_ptr<pipeline::Transform> make_decryptor(const EncryptionConfig& conf
   crypto::AgeDecryptOptions options;
   options.object = object;
   bool scrypt = m.data.recipients.size() == 1 && m.data.recipients[0] == "scrypt";
+  // Only a passphrase opens a passphrase backup: an identity given instead is no help,
+  // and "none of which matches the identity" would send the user the wrong way.
+  std::optional<Secret> passphrase = config.passphrase;
+  if (scrypt && !passphrase && config.may_prompt) {
+    passphrase = read_secret_from_tty(fmt::format("Passphrase of backup {}: ", m.id));
+  }
+  if (scrypt && !passphrase) {
+    throw Error(ErrorKind::config,
+                fmt::format("backup '{}' is encrypted with a passphrase, and none is given", m.id),
+                "Set LIFEBOAT_PASSPHRASE (or [encryption] passphrase), or run on a terminal to be "
+                "asked for the passphrase it was made with.");
+  }
   if (!config.identity_file.empty()) {
     options.identities = load_identities(config.identity_file, m);
     options.identity_source = config.identity_file;
   }
-  options.passphrase = config.passphrase;
+  options.passphrase = passphrase;
   if (options.identities.empty() && !options.passphrase) {
-    if (scrypt) {
-      throw Error(ErrorKind::config,
-                  fmt::format("backup '{}' is encrypted with a passphrase, and none is given", m.id),
-                  "Set LIFEBOAT_PASSPHRASE (or [encryption] passphrase) to the passphrase it "
-                  "was made with.");
-    }
     throw Error(ErrorKind::config,
                 fmt::format("backup '{}' is encrypted (to {}), and no identity is given", m.id,
                             join(m.data.recipients, ", ")),

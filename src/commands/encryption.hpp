@@ -22,6 +22,7 @@ struct EncryptionConfig {
   std::optional<Secret> passphrase;    // scrypt; instead of recipients
   std::string identity_file;           // AGE-SECRET-KEY-1 lines, for reading backups
   int work_factor = 18;                // scrypt log2(N) when encrypting
+  bool may_prompt = false;             // ask on the terminal for a missing passphrase
 
   bool encrypts() const { return !recipients.empty() || passphrase.has_value(); }
   // What the manifest records: the public keys, or "scrypt" for a passphrase.

@@ -98,6 +98,9 @@ std::string payload_head(const fs::path& file, const codec::Codec& c) {
   while (collect.text.size() < 64) {
     std::size_t n = src.read(buf);
     if (n == 0) {
+      // The whole file gave less than the head: let the decompressor say whether its
+      // stream ended early, rather than judge a truncated file by no bytes at all.
+      pipe.finish();
       break;
     }
     pipe.write(std::span(buf.data(), n));
@@ -330,15 +333,28 @@ int run_import(Context& ctx, const ImportOptions& options) {
     try {
       Plan plan = plan_for(f, options);
       outcomes.push_back(import_one(ctx, plan, spec));
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::cancelled) {
+    } catch (const Error& caught) {
+      if (caught.kind() == ErrorKind::cancelled) {
         throw;
+      }
+      // Errors from below (a codec, the storage) do not know the file: name it, or in a
+      // batch the message cannot be told apart ("gzip: compressed stream is truncated").
+      Error e = caught;
+      if (std::string_view(caught.what()).find(f) == std::string_view::npos) {
+        bool damaged = caught.kind() == ErrorKind::integrity;
+        e = Error(caught.kind(),
+                  damaged ? fmt::format("'{}' is damaged: {}", f, caught.what())
+                          : fmt::format("'{}': {}", f, caught.what()),
+                  !caught.hint().empty() || !damaged
+                      ? caught.hint()
+                      : "It was not imported; a damaged backup would only fail at restore time.");
       }
       ++failed;
       if (!first_failure) {
         first_failure = e;
       }
-      if (options.files.size() > 1) { // a single failure is reported by main
+      // A single failure is reported by main, except with --json (see the end).
+      if (options.files.size() > 1 || ctx.json) {
         std::cerr << "lifeboat: error: " << e.what() << "\n";
         if (!e.hint().empty()) {
           std::cerr << "HINT: " << e.hint() << "\n";
@@ -378,6 +394,17 @@ int run_import(Context& ctx, const ImportOptions& options) {
     ctx.out << nlohmann::json{{"files", arr}, {"failed", failed}}.dump(2) << "\n";
   }
   if (failed > 0) {
+    if (ctx.json) {
+      // The report above must stay the one JSON document on standard output (as with
+      // verify --all): main's {"error": ...} would be a second one. The messages went to
+      // standard error above.
+      ErrorKind kind = options.files.size() == 1 ? first_failure->kind() : ErrorKind::permanent;
+      if (options.files.size() > 1) {
+        std::cerr << fmt::format("lifeboat: error: {} of {} files could not be imported\n", failed,
+                                 options.files.size());
+      }
+      return kind == ErrorKind::usage || kind == ErrorKind::config ? 2 : 1;
+    }
     if (failed == 1 && options.files.size() == 1) {
       throw *first_failure;
     }

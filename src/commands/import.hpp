@@ -29,7 +29,9 @@ struct ImportOptions {
 };
 
 // Imports every file; a failing file is reported and the others go on. Throws
-// Error{permanent} at the end when any file failed (exit 1).
+// Error{permanent} at the end when any file failed (exit 1); a single file's own error.
+// With --json it returns 1 (2 for a single file's usage error) instead, so that its
+// report stays the one JSON document on standard output.
 int run_import(Context& ctx, const ImportOptions& options);
 
 } // namespace lifeboat::commands

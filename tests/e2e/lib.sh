@@ -69,6 +69,9 @@ INSERT INTO orders SELECT i, 1 + i % 100, 'order ' || i, randomblob(100) FROM n;
 SQL
 }
 
+# Resolve python3 once: behind a version manager's shim (pyenv) each start costs ~0.5 s.
+_lifeboat_py=$(python3 -c 'import sys; print(sys.executable)') && python3() { "$_lifeboat_py" "$@"; }
+
 json_field() { # json_field JSON EXPR (python3 expression on `d`)
   python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" <<<"$1"
 }
