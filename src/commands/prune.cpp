@@ -208,6 +208,15 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
         }
       }
     }
+    // And what never became an object: writes of processes killed mid-way.
+    for (const auto& o : ctx.storage.remove_abandoned_writes(now - options.leftover_age,
+                                                             options.dry_run)) {
+      if (!options.dry_run) {
+        log::info("prune: removed abandoned temporary '{}' from {}", o.key,
+                  ctx.storage.display_url());
+      }
+      report.leftovers.push_back({o.key, o.size, o.mtime});
+    }
   }
   return report;
 }

@@ -88,6 +88,15 @@ public:
 
   // Optional operations: default implementations report "unsupported".
   virtual std::optional<SpaceInfo> space() { return std::nullopt; }
+  // Removes the remains of writes that never committed and were started before
+  // `cutoff` (a process killed mid-write: the file backend's hidden temporary files,
+  // an object store's unfinished multipart uploads). Returns what was removed; with
+  // dry_run only reports. Default: nothing to do.
+  virtual std::vector<ObjectInfo> remove_abandoned_writes(TimePoint cutoff, bool dry_run) {
+    (void)cutoff;
+    (void)dry_run;
+    return {};
+  }
   // Throws Error{usage} when capabilities().signed_url is false.
   virtual std::string signed_url(const std::string& key, Seconds expires);
 

@@ -29,6 +29,18 @@ done
 run 0 lb verify --backup-id "$first" --deep --to ./backups
 pass "kill -9 during backups leaves only the complete backup listed and intact"
 
+# The killed runs left hidden temporary files and id reservations, never listed; a prune
+# removes them once they are a day old (younger ones may belong to a running backup).
+[[ -n $(find backups -name '.*.tmp-*') ]] || fail "kill -9 left no temporary file to clean"
+run 0 lb prune --to ./backups --json
+[[ -n $(find backups -name '.*.tmp-*') ]] || fail "prune removed a young temporary file"
+find backups -type f -exec touch -d '2 days ago' {} +
+run 0 lb prune --to ./backups --json
+contains "$OUT" '.tmp-' "prune reports the abandoned temporary files"
+[[ -z $(find backups -name '.*.tmp-*' -o -name '*.reserved') ]] || fail "left after prune: $(find backups -name '.*.tmp-*' -o -name '*.reserved')"
+run 0 lb verify --backup-id "$first" --deep --to ./backups
+pass "prune removes what killed backups left, once it is a day old"
+
 run 0 lb backup --db big.db --to ./backups --json
 run 0 lb verify --latest --deep --to ./backups
 run 0 lb list --to ./backups --json

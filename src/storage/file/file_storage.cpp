@@ -247,6 +247,32 @@ void FileStorage::list(const std::string& prefix,
   }
 }
 
+std::vector<ObjectInfo> FileStorage::remove_abandoned_writes(TimePoint cutoff, bool dry_run) {
+  // Temporary files are ".BASENAME.tmp-XXXXXXXX" next to where the object would be.
+  std::vector<ObjectInfo> out;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(m_root, fs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    auto tmp = name.rfind(".tmp-");
+    if (!name.starts_with(".") || tmp == std::string::npos || tmp == 0 ||
+        !it->is_regular_file()) {
+      continue;
+    }
+    struct stat st {};
+    if (::stat(it->path().c_str(), &st) != 0 || mtime_of(st) >= cutoff) {
+      continue; // gone, or a write that may still be running
+    }
+    out.push_back({it->path().lexically_relative(m_root).generic_string(),
+                   static_cast<std::uint64_t>(st.st_size), mtime_of(st)});
+    if (!dry_run && ::unlink(it->path().c_str()) != 0 && errno != ENOENT) {
+      fail(errno, fmt::format("unable to remove abandoned temporary file '{}'",
+                              it->path().string()));
+    }
+  }
+  return out;
+}
+
 std::optional<ObjectInfo> FileStorage::stat(const std::string& key) {
   fs::path p = path_of(key);
   struct stat st {};

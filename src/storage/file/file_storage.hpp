@@ -26,6 +26,7 @@ public:
   std::optional<ObjectInfo> stat(const std::string& key) override;
   void remove(const std::string& key) override;
   std::optional<SpaceInfo> space() override;
+  std::vector<ObjectInfo> remove_abandoned_writes(TimePoint cutoff, bool dry_run) override;
 
   const std::filesystem::path& root() const { return m_root; }
 
