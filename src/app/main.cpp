@@ -318,6 +318,7 @@ int main(int argc, char** argv) {
       }
       std::optional<commands::PruneOptions> prune_after;
       if (!no_prune) {
+        commands::check_policies(policies); // before anything is stored
         prune_after = policies;
       }
       rc = commands::run_backup(ctx, backup_opts, prune_after);

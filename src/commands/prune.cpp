@@ -89,6 +89,28 @@ core::RetentionPolicy retention_from_config(const config::Retention& r,
   return p;
 }
 
+void check_policy(const core::RetentionPolicy& policy, const std::string& name) {
+  if (auto ok = core::validate(policy); !ok) {
+    throw Error(ErrorKind::config,
+                name.empty() ? ok.error() : fmt::format("database '{}': {}", name, ok.error()),
+                policy.empty() ? "Set at least one keep_* value in [retention] (or --keep-* "
+                                 "flags); the defaults are keep_daily = 30, keep_weekly = 12, "
+                                 "keep_monthly = 12."
+                               : "Fix [retention] (or [database.retention]) in the configuration.");
+  }
+}
+
+void check_policies(const PruneOptions& options) {
+  if (options.override_policy) {
+    check_policy(*options.override_policy, "");
+    return;
+  }
+  check_policy(options.default_policy, "");
+  for (const auto& [name, policy] : options.policies) {
+    check_policy(policy, name);
+  }
+}
+
 std::size_t PruneReport::removed() const {
   std::size_t n = 0;
   for (const auto& d : databases) {
@@ -130,12 +152,7 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
   }
   // Every policy is checked before anything is removed.
   for (const auto& [name, list] : by_name) {
-    if (auto ok = core::validate(policy_for(options, name)); !ok) {
-      throw Error(ErrorKind::config,
-                  fmt::format("retention policy of '{}': {}", name, ok.error()),
-                  "Set at least one keep_* value in [retention] (or --keep-* flags); the "
-                  "defaults are keep_daily = 30, keep_weekly = 12, keep_monthly = 12.");
-    }
+    check_policy(policy_for(options, name), name);
   }
 
   TimePoint now = ctx.clock.now();

@@ -73,6 +73,13 @@ struct PruneReport {
 core::RetentionPolicy retention_from_config(const config::Retention& r,
                                             const config::Retention* fallback = nullptr);
 
+// Throws Error{config} for a policy that is invalid or keeps nothing, naming the
+// database (none: the [retention] defaults or the --keep-* flags).
+void check_policy(const core::RetentionPolicy& policy, const std::string& name);
+// check_policy for every policy of `options`: run before a backup, so a bad policy
+// stops it before anything is stored rather than after.
+void check_policies(const PruneOptions& options);
+
 // Decides and (unless dry_run) removes. Throws Error{config} for a policy that would
 // keep nothing, before anything is removed.
 PruneReport prune(Context& ctx, const PruneOptions& options);

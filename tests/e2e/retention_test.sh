@@ -279,6 +279,19 @@ run 2 lb prune --keep-daily 0 --dry-run --json --to ./backups
 [[ $(snap backups) == "$before" ]] || fail "a refused policy removed something"
 pass "--keep-last 5 keeps the 5 newest; --keep-daily 0 exits 2 and removes nothing"
 
+# A bad policy in the configuration stops a backup before anything is stored, rather
+# than after (a backup followed by a failed prune).
+printf '[retention]\ntimezone = "Mars/Base"\n' > badtz.toml
+printf '[retention]\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n' > keepnone.toml
+sqlite3 tiny.db "CREATE TABLE t(x); INSERT INTO t VALUES (1);"
+run 2 lb --config badtz.toml backup --db tiny.db --to ./refused
+contains "$ERR" "unknown time zone 'Mars/Base'"
+run 2 lb --config keepnone.toml backup --db tiny.db --to ./refused
+contains "$ERR" "keeps nothing"
+[[ -z $(find refused -type f 2>/dev/null) ]] || fail "a refused policy let a backup be stored: $(find refused -type f)"
+run 0 lb --config keepnone.toml backup --db tiny.db --to ./refused --no-prune
+pass "an unknown time zone or a keep-nothing policy stops a backup before it stores anything (exit 2)"
+
 mkdir aged_seed
 for n in 5 6 7 8 9; do cp tiny.db "aged_seed/aged-$(date -u -d "$n days ago" +%Y%m%d)-030000.db"; done
 run 0 lb import aged_seed/*.db --to ./aged
