@@ -218,7 +218,7 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
         if (now - o.mtime < options.leftover_age) {
           continue;
         }
-        report.leftovers.push_back({o.key, o.size, o.mtime});
+        report.leftovers.push_back(o);
         if (!options.dry_run) {
           throw_if_cancelled();
           remove_object(ctx, o.key);
@@ -232,7 +232,7 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
         log::info("prune: removed abandoned temporary '{}' from {}", o.key,
                   ctx.storage.display_url());
       }
-      report.leftovers.push_back({o.key, o.size, o.mtime});
+      report.leftovers.push_back(o);
     }
   }
   return report;

@@ -53,11 +53,8 @@ struct PruneDatabase {
   std::uint64_t bytes_freed = 0;
 };
 
-struct PruneLeftover {
-  std::string key;
-  std::uint64_t size = 0;
-  TimePoint mtime{};
-};
+// An object without a manifest, or the remains of a killed write.
+using PruneLeftover = storage::ObjectInfo;
 
 struct PruneReport {
   bool dry_run = false;

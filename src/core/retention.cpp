@@ -642,14 +642,6 @@ std::string tag_list_text(const std::vector<std::string>& tags) {
   return s + "]";
 }
 
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string s;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    s += (i == 0 ? std::string() : std::string(sep)) + parts[i];
-  }
-  return s;
-}
-
 struct NamedCount {
   std::string_view key;
   std::string_view word;

@@ -1,5 +1,9 @@
 #include "harness/harness.hpp"
 
+#include <sys/wait.h>
+
+#include <cstdio>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -42,6 +46,21 @@ TempDir::~TempDir() {
   std::filesystem::permissions(m_path, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::add, ec);
   std::filesystem::remove_all(m_path, ec);
+}
+
+std::pair<int, std::string> shell(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) {
+    return {-1, out};
+  }
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
+    out.append(buf, n);
+  }
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 std::string read_file(const std::filesystem::path& path) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -30,6 +31,10 @@ private:
   std::filesystem::path m_path;
 };
 
+// Runs `command` with /bin/sh; returns its exit status (-1 when it did not exit)
+// and its standard output.
+std::pair<int, std::string> shell(const std::string& command);
+
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& data);
 
@@ -42,4 +47,12 @@ void write_file(const std::filesystem::path& path, const std::string& data);
       FAIL() << "skipped under CI (a skip is a failure here): " << (reason);   \
     }                                                                          \
     GTEST_SKIP() << (reason);                                                  \
+  } while (false)
+
+// Skips (or fails, under CI) unless `condition` holds: for a tool or data set a test needs.
+#define LIFEBOAT_REQUIRE(condition, reason)                                    \
+  do {                                                                         \
+    if (!(condition)) {                                                        \
+      LIFEBOAT_SKIP(reason);                                                   \
+    }                                                                          \
   } while (false)

@@ -23,28 +23,10 @@ bool have_age() {
   return std::filesystem::exists("/usr/bin/age") && std::filesystem::exists("/usr/bin/age-keygen");
 }
 
-#define REQUIRE_AGE()                                                                              \
-  do {                                                                                             \
-    if (!have_age()) {                                                                             \
-      LIFEBOAT_SKIP("/usr/bin/age is not installed (Debian package age)");                         \
-    }                                                                                              \
-  } while (false)
+#define REQUIRE_AGE() \
+  LIFEBOAT_REQUIRE(have_age(), "/usr/bin/age is not installed (Debian package age)")
 
-// Runs a shell command; returns its exit status and standard output.
-std::pair<int, std::string> sh(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) {
-    return {-1, out};
-  }
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-    out.append(buf, n);
-  }
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using lifeboat::test::shell;
 
 std::string q(const std::filesystem::path& p) {
   return "'" + p.string() + "'";
@@ -71,9 +53,9 @@ struct KeygenKey {
 
 KeygenKey age_keygen(const TempDir& dir, const std::string& name) {
   KeygenKey k{dir / name, ""};
-  auto [rc, out] = sh("age-keygen -o " + q(k.file) + " 2>/dev/null");
+  auto [rc, out] = shell("age-keygen -o " + q(k.file) + " 2>/dev/null");
   EXPECT_EQ(rc, 0);
-  auto [rc2, pub] = sh("age-keygen -y " + q(k.file));
+  auto [rc2, pub] = shell("age-keygen -y " + q(k.file));
   EXPECT_EQ(rc2, 0);
   k.recipient = trim_newline(pub);
   return k;
@@ -103,16 +85,16 @@ TEST(AgeInterop, OurIdentityWorksWithAge) {
   auto id = X25519Identity::generate();
   write_file(dir / "ours.txt",
              "# public key: " + id.recipient_string() + "\n" + id.to_string().reveal() + "\n");
-  auto [rc, pub] = sh("age-keygen -y " + q(dir / "ours.txt"));
+  auto [rc, pub] = shell("age-keygen -y " + q(dir / "ours.txt"));
   ASSERT_EQ(rc, 0);
   EXPECT_EQ(trim_newline(pub), id.recipient_string());
   // age encrypts to our recipient and decrypts with our identity file.
   write_file(dir / "plain", "hello from age");
   ASSERT_EQ(
-      sh("age -r " + id.recipient_string() + " -o " + q(dir / "x.age") + " " + q(dir / "plain"))
+      shell("age -r " + id.recipient_string() + " -o " + q(dir / "x.age") + " " + q(dir / "plain"))
           .first,
       0);
-  auto [rc2, out] = sh("age -d -i " + q(dir / "ours.txt") + " " + q(dir / "x.age"));
+  auto [rc2, out] = shell("age -d -i " + q(dir / "ours.txt") + " " + q(dir / "x.age"));
   EXPECT_EQ(rc2, 0);
   EXPECT_EQ(out, "hello from age");
 }
@@ -132,7 +114,7 @@ TEST_P(AgeInteropSizes, AgeDecryptsOurs) {
   write_file(dir / "ours.age", sealed);
   for (const auto* key : {&a, &b}) {
     ASSERT_EQ(
-        sh("age -d -i " + q(key->file) + " -o " + q(dir / "out") + " " + q(dir / "ours.age")).first,
+        shell("age -d -i " + q(key->file) + " -o " + q(dir / "out") + " " + q(dir / "ours.age")).first,
         0);
     EXPECT_TRUE(read_file(dir / "out") == plain) << "size " << GetParam();
   }
@@ -160,7 +142,7 @@ TEST_P(AgeInteropSizes, WeDecryptAgeOutput) {
       {"armored -a", "-a -r " + b.recipient, &b},
   };
   for (const auto& v : variants) {
-    ASSERT_EQ(sh("age " + v.args + " -o " + q(dir / "theirs.age") + " " + q(dir / "plain")).first,
+    ASSERT_EQ(shell("age " + v.args + " -o " + q(dir / "theirs.age") + " " + q(dir / "plain")).first,
               0)
         << v.name;
     std::string sealed = read_file(dir / "theirs.age");
@@ -184,7 +166,7 @@ TEST(AgeInterop, WrongKeyMessageForAgeFiles) {
   KeygenKey a = age_keygen(dir, "a.txt");
   KeygenKey b = age_keygen(dir, "b.txt");
   write_file(dir / "plain", "x");
-  ASSERT_EQ(sh("age -r " + a.recipient + " -o " + q(dir / "x.age") + " " + q(dir / "plain")).first,
+  ASSERT_EQ(shell("age -r " + a.recipient + " -o " + q(dir / "x.age") + " " + q(dir / "plain")).first,
             0);
   AgeDecryptOptions o;
   o.identities = load_identities(b.file);
@@ -212,14 +194,14 @@ TEST(AgeInterop, PassphraseBothWays) {
   // Ours (work factor 10) -> age -d.
   write_file(dir / "ours.age",
              encrypt({.passphrase = Secret("pw-interop"), .work_factor = 10}, plain));
-  ASSERT_EQ(sh("printf 'pw-interop\\n' | script -qec \"age -d -o " + (dir / "out").string() + " " +
+  ASSERT_EQ(shell("printf 'pw-interop\\n' | script -qec \"age -d -o " + (dir / "out").string() + " " +
                (dir / "ours.age").string() + "\" /dev/null >/dev/null")
                 .first,
             0);
   EXPECT_TRUE(read_file(dir / "out") == plain);
 
   // age -p (its default work factor 18) -> ours.
-  ASSERT_EQ(sh("printf 'pw-interop\\npw-interop\\n' | script -qec \"age -p -o " +
+  ASSERT_EQ(shell("printf 'pw-interop\\npw-interop\\n' | script -qec \"age -p -o " +
                (dir / "theirs.age").string() + " " + (dir / "plain").string() +
                "\" /dev/null >/dev/null")
                 .first,

@@ -109,12 +109,8 @@ bool have_tzdata() {
   return std::filesystem::exists(dir / "Europe/Berlin");
 }
 
-#define REQUIRE_TZDATA()                                                                           \
-  do {                                                                                             \
-    if (!have_tzdata()) {                                                                          \
-      LIFEBOAT_SKIP("no tz database in /usr/share/zoneinfo (Debian package tzdata)");              \
-    }                                                                                              \
-  } while (false)
+#define REQUIRE_TZDATA() \
+  LIFEBOAT_REQUIRE(have_tzdata(), "no tz database in /usr/share/zoneinfo (Debian package tzdata)")
 
 // ---- restic's golden files ----------------------------------------------------------------
 

@@ -38,15 +38,7 @@ void sql(const fs::path& db, const std::string& statements) {
 }
 
 std::string query(const fs::path& db, const std::string& q) {
-  std::string cmd = "sqlite3 '" + db.string() + "' \"" + q + "\"";
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
-    out.append(buf, n);
-  }
-  pclose(p);
+  std::string out = test::shell("sqlite3 '" + db.string() + "' \"" + q + "\"").second;
   while (!out.empty() && out.back() == '\n') {
     out.pop_back();
   }
