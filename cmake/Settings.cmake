@@ -14,3 +14,11 @@ if(LIFEBOAT_SANITIZE)
                                                      -fno-sanitize-recover=all)
   target_link_options(lifeboat_settings INTERFACE -fsanitize=${_san})
 endif()
+
+# Developers' rebuilds go through ccache when it is installed (it is not a dependency:
+# CI builds once from a clean clone and gains nothing from it).
+find_program(LIFEBOAT_CCACHE ccache)
+if(LIFEBOAT_CCACHE AND NOT DEFINED CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${LIFEBOAT_CCACHE})
+  set(CMAKE_C_COMPILER_LAUNCHER ${LIFEBOAT_CCACHE})
+endif()
