@@ -12,7 +12,9 @@
 #include "commands/backup.hpp"
 #include "commands/encryption.hpp"
 #include "commands/import.hpp"
+#include "commands/job.hpp"
 #include "commands/list.hpp"
+#include "commands/plan.hpp"
 #include "commands/prune.hpp"
 #include "commands/restore.hpp"
 #include "commands/verify.hpp"
@@ -67,6 +69,50 @@ void report_error(const Globals& g, ErrorKind kind, const std::string& message,
   }
 }
 
+// The command line's subscriber to job events: a failure a command goes on after is
+// reported here in the same words main() uses for the error that ends a command;
+// with --verbose every event is logged (as JSON lines with --log-format json).
+class CliEvents final : public commands::EventSink {
+public:
+  void on_event(const commands::Event& e) override {
+    using Type = commands::Event::Type;
+    if (e.type == Type::failed && e.continues) {
+      std::string what = e.database.empty() ? e.message
+                                            : fmt::format("{} '{}': {}", e.job, e.database,
+                                                          e.message);
+      std::cerr << "lifeboat: error: " << what << "\n";
+      if (!e.hint.empty()) {
+        std::cerr << "HINT: " << e.hint << "\n";
+      }
+      return;
+    }
+    if (!log::enabled(log::Level::debug)) {
+      return;
+    }
+    std::string line = fmt::format("{} {}{}{}", e.job, commands::to_string(e.type),
+                                   e.stage.empty() ? "" : " " + e.stage,
+                                   e.database.empty() ? "" : " database=" + e.database);
+    if (!e.backup_id.empty()) {
+      line += " backup_id=" + e.backup_id;
+    }
+    for (const auto& [k, v] : e.details) {
+      line += fmt::format(" {}={}", k, v);
+    }
+    if (e.type != Type::started) {
+      line += fmt::format(" seconds={:.3f}", e.seconds);
+    }
+    if (e.error_kind) {
+      line += fmt::format(" error={}", to_string(*e.error_kind));
+    }
+    log::debug("{}", line);
+  }
+};
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::optional<std::string>(v) : std::nullopt;
+}
+
 std::string version_text() {
   std::string schemes;
   for (const auto& s : storage::storage_schemes()) {
@@ -105,18 +151,23 @@ int main(int argc, char** argv) {
              "Run 'lifeboat COMMAND --help' for the options of a command.");
 
   // backup
-  commands::BackupOptions backup_opts;
-  std::string backup_compress;
-  auto* backup = app.add_subcommand("backup", "take a consistent, checked backup of a database");
-  backup->add_option("--db", backup_opts.db,
+  commands::BackupFlags backup_flags;
+  auto* backup = app.add_subcommand(
+      "backup", "take a consistent, checked backup of a database (default: every configured one)");
+  backup->add_option("--db", backup_flags.db,
                      "database: a SQLite path, sqlite:PATH, or postgres://... (default: the "
                      "configured database, then $DATABASE_URL)");
-  backup->add_option("--name", backup_opts.name, "database name in backup ids (default: file name)");
-  backup->add_option("--compress", backup_compress, "zstd[:1-19] (default zstd:3), gzip[:1-9], none");
-  std::string backup_format;
-  backup->add_option("--format", backup_format, "PostgreSQL dump format: plain (default) or custom")
+  backup->add_option("--name", backup_flags.name,
+                     "database name in backup ids (default: from the file or database name); "
+                     "without --db: back up only the configured database of this name");
+  backup->add_option("--compress", backup_flags.compress,
+                     "zstd[:1-19] (default zstd:3), gzip[:1-9], none");
+  backup->add_option("--format", backup_flags.format,
+                     "PostgreSQL dump format: plain (default) or custom")
       ->check(CLI::IsMember({"plain", "custom"}));
-  backup->add_flag("--integrity-check", backup_opts.full_integrity_check,
+  bool backup_pin = false;
+  backup->add_flag("--pin", backup_pin, "pin the new backup: retention never removes it");
+  backup->add_flag("--integrity-check", backup_flags.full_integrity_check,
                    "run the full PRAGMA integrity_check instead of quick_check");
   std::vector<std::string> encrypt_to;
   backup->add_option("--encrypt-to", encrypt_to,
@@ -131,6 +182,13 @@ int main(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "list the backups in the storage");
   list->add_option("--name", list_name, "only backups of this database");
   list->add_flag("--json", g.json, "print the list as JSON");
+
+  // pin / unpin
+  std::string pin_id, unpin_id;
+  auto* pin = app.add_subcommand("pin", "keep a backup until it is unpinned, whatever the policy");
+  pin->add_option("id", pin_id, "the backup id")->required();
+  auto* unpin = app.add_subcommand("unpin", "let the retention policy judge a pinned backup again");
+  unpin->add_option("id", unpin_id, "the backup id")->required();
 
   // restore
   commands::RestoreOptions restore_opts;
@@ -194,7 +252,8 @@ int main(int argc, char** argv) {
                     "keep every backup within DURATION (36h, 14d, 2w) of the newest");
   prune->add_flag("--json", g.json, "print the decisions as JSON");
   prune->footer("Any --keep-* flag replaces the configured policy as a whole. -1 means all.\n"
-                "Defaults: keep_daily = 30, keep_weekly = 12, keep_monthly = 12 (UTC).");
+                "Defaults: keep_daily = 30, keep_weekly = 12, keep_monthly = 12, keep_within =\n"
+                "2d (UTC). Pinned backups, and the newest, are never removed.");
 
   // import
   commands::ImportOptions import_opts;
@@ -259,83 +318,36 @@ int main(int argc, char** argv) {
     }
 
     auto store = storage::open_storage(cfg.storage.url.value);
+    CliEvents events;
     commands::Context ctx{.storage = *store,
                           .clock = system_clock(),
                           .out = std::cout,
                           .json = g.json,
                           .quiet = g.quiet,
                           .progress = !g.quiet && stderr_is_terminal(),
-                          .interactive = stdin_is_terminal()};
-    // Encryption: [encryption], then --encrypt-to / --identity.
-    ctx.encryption.recipients = encrypt_to.empty() ? cfg.encryption.recipients.value : encrypt_to;
-    ctx.encryption.identity_file =
-        identity.empty() ? cfg.encryption.identity_file.value : identity;
-    if (!cfg.encryption.passphrase.value.empty()) {
-      ctx.encryption.passphrase = cfg.encryption.passphrase.value;
-    } else if (const char* p = std::getenv("LIFEBOAT_PASSPHRASE");
-               p != nullptr && *p != '\0' && ctx.encryption.recipients.empty()) {
-      ctx.encryption.passphrase = Secret(p);
-    }
+                          .interactive = stdin_is_terminal(),
+                          .encryption = commands::encryption_plan(cfg, encrypt_to, identity,
+                                                                  env("LIFEBOAT_PASSPHRASE")),
+                          .events = &events};
     ctx.encryption.may_prompt = ctx.interactive;
-    if (const char* wf = std::getenv("LIFEBOAT_SCRYPT_WORK_FACTOR"); wf != nullptr) {
-      ctx.encryption.work_factor = std::atoi(wf); // tests: a fast scrypt
-    }
-
-    // Retention: [retention], each database's own table, then --keep-* flags.
-    commands::PruneOptions policies;
-    policies.default_policy = commands::retention_from_config(cfg.retention);
-    for (const auto& d : cfg.databases) {
-      if (d.retention) {
-        policies.policies[d.name.value] = commands::retention_from_config(*d.retention, &cfg.retention);
-      }
-    }
+    commands::PruneOptions policies = commands::retention_plan(cfg);
 
     int rc = 0;
     if (backup->parsed()) {
-      if (backup_opts.db.empty() && !cfg.databases.empty()) {
-        const auto& d = cfg.databases.front();
-        backup_opts.db = d.url.value.reveal();
-        if (backup_opts.name.empty()) {
-          backup_opts.name = d.name.value;
-        }
-        backup_opts.compress = d.compress.value;
-        backup_opts.format = d.format.value;
-        backup_opts.hooks = {d.hooks.pre_backup.value, d.hooks.post_backup.value,
-                             d.hooks.pre_restore.value, d.hooks.post_restore.value};
-      } else if (backup_opts.db.empty()) {
-        if (const char* url = std::getenv("DATABASE_URL"); url != nullptr && *url != '\0') {
-          backup_opts.db = url;
-        } else {
-          throw Error(ErrorKind::usage, "no database to back up",
-                      "Pass --db PATH, configure a [[database]], or set DATABASE_URL.");
-        }
-      }
-      if (!backup_compress.empty()) {
-        backup_opts.compress = backup_compress;
-      }
-      if (!backup_format.empty()) {
-        backup_opts.format = backup_format;
-      }
-      std::optional<commands::PruneOptions> prune_after;
+      commands::BackupRequest request{
+          .databases = commands::backup_jobs(cfg, backup_flags, env("DATABASE_URL")),
+          .pin = backup_pin};
       if (!no_prune) {
         commands::check_policies(policies); // before anything is stored
-        prune_after = policies;
+        request.prune_after = policies;
       }
-      rc = commands::run_backup(ctx, backup_opts, prune_after);
+      rc = commands::run_backup(ctx, request);
     } else if (list->parsed()) {
       rc = commands::run_list(ctx, list_name);
+    } else if (pin->parsed() || unpin->parsed()) {
+      rc = commands::run_pin(ctx, pin->parsed() ? pin_id : unpin_id, pin->parsed());
     } else if (restore->parsed()) {
-      // A manifest keeps only the redacted source: the real URL comes from the
-      // configured database of that name, or from DATABASE_URL.
-      for (const auto& d : cfg.databases) {
-        restore_opts.configured_urls[d.name.value] = d.url.value.reveal();
-        restore_opts.configured_hooks[d.name.value] = {
-            d.hooks.pre_backup.value, d.hooks.post_backup.value, d.hooks.pre_restore.value,
-            d.hooks.post_restore.value};
-      }
-      if (const char* url = std::getenv("DATABASE_URL"); url != nullptr && *url != '\0') {
-        restore_opts.database_url = url;
-      }
+      commands::restore_plan(cfg, env("DATABASE_URL"), restore_opts);
       rc = commands::run_restore(ctx, restore_opts);
     } else if (verify->parsed()) {
       rc = commands::run_verify(ctx, verify_opts);
@@ -376,6 +388,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     return rc;
+  } catch (const PartialFailure& e) {
+    // The command printed its report and each failure; only the summary is left.
+    std::cerr << "lifeboat: error: " << e.what() << "\n";
+    if (!e.hint().empty()) {
+      std::cerr << "HINT: " << e.hint() << "\n";
+    }
+    return exit_code(e.kind());
   } catch (const Error& e) {
     report_error(g, e.kind(), e.what(), e.hint());
     return exit_code(e.kind());

@@ -28,53 +28,37 @@ int compression_workers() {
   return n >= 2 ? 2 : 1;
 }
 
-// First free id at or after `t`: two backups in the same second get consecutive ids.
-// The id is reserved with an object created only if absent ("NAME/ID.reserved"), so
-// two backups running at once cannot both pick it: the data object itself stays
-// under a temporary name until its commit and would not show the id as taken.
-core::BackupId allocate_id(Context& ctx, core::Catalog& catalog, const std::string& name,
-                           TimePoint t) {
-  core::BackupId id{name, std::chrono::floor<std::chrono::seconds>(t)};
-  for (int i = 0; i < 120; ++i, id.time += std::chrono::seconds(1)) {
-    if (catalog.id_taken(id)) {
-      continue;
+// Backups of one name come from one database: a derived or typed name that already
+// holds another source's backups would merge two histories (and let one's retention
+// remove the other's backups).
+void check_source(Context& ctx, const BackupOptions& options, const std::string& name,
+                  const std::string& identity, const std::string& display) {
+  auto entries = ctx.catalog().list(name);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    const auto& m = it->manifest;
+    if (m.source_id.empty() || m.reason == "import") {
+      continue; // written before source ids, or an import (its source is a file)
     }
-    try {
-      ctx.storage.write_all(id.object_prefix() + "reserved", "", {.overwrite = false});
-      return id;
-    } catch (const Error&) {
-      if (!ctx.storage.stat(id.object_prefix() + "reserved")) {
-        throw; // not a lost race: the storage failed
-      }
+    if (m.source_id == identity) {
+      return;
     }
+    if (options.name_bound) {
+      log::warning("database '{}' is now '{}'; its earlier backups are of '{}'", name, display,
+                   m.source);
+      return;
+    }
+    throw Error(ErrorKind::usage,
+                fmt::format("backups named '{}' in '{}' are of '{}', not of '{}'", name,
+                            ctx.storage.display_url(), m.source, display),
+                "Pass --name with another name for this database, or, if it is the same "
+                "database in a new place, bind the name to it with a [[database]] table "
+                "(name and url) in the configuration.");
   }
-  throw Error(ErrorKind::transient,
-              fmt::format("no free backup id for '{}' near {}", name, format_iso8601(t)));
 }
-
-// Removes the reservation when the backup is committed or abandoned.
-class Reservation {
-public:
-  Reservation(storage::Storage& storage, const core::BackupId& id)
-      : m_storage(storage), m_key(id.object_prefix() + "reserved") {}
-  ~Reservation() {
-    try {
-      m_storage.remove(m_key);
-    } catch (...) {
-      // A leftover reservation is removed by a later prune (after a day).
-    }
-  }
-  Reservation(const Reservation&) = delete;
-  Reservation& operator=(const Reservation&) = delete;
-
-private:
-  storage::Storage& m_storage;
-  std::string m_key;
-};
 
 } // namespace
 
-core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
+core::Manifest take_backup(Context& ctx, const BackupOptions& options, JobScope* scope) {
   auto db = value_or_throw(parse_database_url(options.db), ErrorKind::usage);
   bool pg = db.kind == DatabaseUrl::Kind::postgres;
   std::optional<source::postgres::Connection> conn;
@@ -86,11 +70,7 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
     throw Error(ErrorKind::usage,
                 fmt::format("invalid format '{}': use plain or custom", options.format));
   }
-  std::string name = options.name;
-  if (name.empty()) {
-    name = pg ? core::default_name_for_path(conn->dbname.empty() ? "postgres" : conn->dbname)
-              : core::default_name_for_path(db.path.string());
-  }
+  std::string name = options.name.empty() ? derived_name(db) : options.name;
   if (auto ok = core::check_name(name); !ok) {
     throw Error(ErrorKind::usage, ok.error());
   }
@@ -100,11 +80,21 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
   }
   std::string payload = !pg ? "db" : options.format == "custom" ? "dump" : "sql";
 
-  core::Catalog catalog(ctx.storage);
+  std::string identity = source_identity(db);
+  check_source(ctx, options, name, identity, db.display());
+  if (scope != nullptr) {
+    scope->set_database(name);
+  }
+
+  core::Catalog& catalog = ctx.catalog();
   TimePoint started = ctx.clock.now();
   Stopwatch watch;
-  core::BackupId id = allocate_id(ctx, catalog, name, started);
-  Reservation reservation(ctx.storage, id);
+  auto reservation = catalog.reserve(name, started);
+  const core::BackupId id = reservation->id();
+  if (scope != nullptr) {
+    scope->set_backup_id(id.str());
+    scope->stage("snapshot");
+  }
 
   core::Manifest m;
   m.id = id.str();
@@ -112,6 +102,7 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
   m.kind = pg ? "postgres" : "sqlite";
   m.reason = options.reason;
   m.source = db.display();
+  m.source_id = identity;
   m.tool_version = tool_version();
   m.host = host_name();
   m.started_at = started;
@@ -185,34 +176,77 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options) {
 
   m.finished_at = ctx.clock.now();
   m.duration_seconds = watch.seconds();
+  if (scope != nullptr) {
+    scope->stage("commit", {{"size", std::to_string(m.data.size)}});
+  }
   commit_backup(ctx, catalog, m);
   return m;
 }
 
-int run_backup(Context& ctx, const BackupOptions& options,
-               std::optional<PruneOptions> prune_after) {
-  std::string label = options.name.empty() ? options.db : options.name;
+namespace {
+
+nlohmann::json backup_json(Context& ctx, const core::Manifest& m, bool pinned,
+                           const std::optional<PruneReport>& pruned) {
+  nlohmann::json j = {{"id", m.id},
+                      {"name", m.name},
+                      {"kind", m.kind},
+                      {"key", m.data.key},
+                      {"size", m.data.size},
+                      {"uncompressed_size", m.uncompressed_size},
+                      {"sha256", m.data.sha256},
+                      {"encrypted", m.data.encrypted},
+                      {"pinned", pinned},
+                      {"tables", m.tables.size()},
+                      {"rows", m.total_rows()},
+                      {"duration_seconds", m.duration_seconds},
+                      {"storage", ctx.storage.display_url()}};
+  if (pruned) {
+    nlohmann::json removed = nlohmann::json::array();
+    for (const auto& db : pruned->databases) {
+      for (const auto& b : db.backups) {
+        if (!b.keep) {
+          removed.push_back(b.id);
+        }
+      }
+    }
+    j["prune"] = {{"removed", removed},
+                  {"leftovers_removed", pruned->leftovers.size()},
+                  {"bytes_freed", pruned->bytes_freed()}};
+  }
+  return j;
+}
+
+// One database: backup, pin, report, prune. Returns the JSON report.
+nlohmann::json backup_one(Context& ctx, const BackupOptions& options, const BackupRequest& request,
+                          JobScope& scope) {
+  std::string label = options.name.empty() ? redact_url(options.db) : options.name;
   run_hook("pre_backup", options.hooks.pre_backup, label);
-  core::Manifest m = take_backup(ctx, options);
+  core::Manifest m = take_backup(ctx, options, &scope);
+  if (request.pin) {
+    ctx.catalog().pin(m.id);
+  }
   if (!ctx.json && !ctx.quiet) {
     double ratio = m.data.size > 0 ? static_cast<double>(m.uncompressed_size) /
                                          static_cast<double>(m.data.size)
                                    : 0;
-    ctx.out << fmt::format("backup {} stored in {}\n  {} -> {} ({:.1f}x, {}{}), {} tables, {} "
+    ctx.out << fmt::format("backup {} stored in {}{}\n  {} -> {} ({:.1f}x, {}{}), {} tables, {} "
                            "rows, {} passed, {}\n",
-                           m.id, ctx.storage.display_url(), format_bytes(m.uncompressed_size),
-                           format_bytes(m.data.size), ratio, m.data.codec,
-                           m.data.encrypted ? ", encrypted" : "", m.tables.size(),
+                           m.id, ctx.storage.display_url(), request.pin ? " (pinned)" : "",
+                           format_bytes(m.uncompressed_size), format_bytes(m.data.size), ratio,
+                           m.data.codec, m.data.encrypted ? ", encrypted" : "", m.tables.size(),
                            m.total_rows(), m.integrity_check, format_seconds(m.duration_seconds));
     ctx.out.flush();
   }
   run_hook("post_backup", options.hooks.post_backup, m.name, m.id);
 
   std::optional<PruneReport> pruned;
-  if (prune_after) {
-    prune_after->name = m.name;
+  if (request.prune_after) {
+    PruneOptions prune_options = *request.prune_after;
+    prune_options.name = m.name;
+    prune_options.current_ids.insert(m.id); // never removed by its own command's prune
+    scope.stage("prune");
     try {
-      pruned = prune(ctx, *prune_after);
+      pruned = prune(ctx, prune_options);
     } catch (const Error& e) {
       throw Error(e.kind() == ErrorKind::config ? ErrorKind::config : ErrorKind::permanent,
                   fmt::format("backup {} was stored, but applying the retention policy failed: "
@@ -221,38 +255,53 @@ int run_backup(Context& ctx, const BackupOptions& options,
                   e.hint().empty() ? "Run 'lifeboat prune --dry-run' to see what it would do."
                                    : e.hint());
     }
+    if (!ctx.json && !ctx.quiet) {
+      print_prune_report(ctx, *pruned, false);
+    }
+  }
+  return backup_json(ctx, m, request.pin, pruned);
+}
+
+} // namespace
+
+int run_backup(Context& ctx, const BackupRequest& request) {
+  if (request.databases.empty()) {
+    throw Error(ErrorKind::usage, "no database to back up",
+                "Pass --db PATH, configure a [[database]], or set DATABASE_URL.");
+  }
+  bool several = request.databases.size() > 1;
+  nlohmann::json reports = nlohmann::json::array();
+  std::size_t failed = 0;
+  for (const auto& options : request.databases) {
+    nlohmann::json report;
+    auto result = JobRunner::run(
+        ctx.events,
+        {.job = "backup", .database = options.name, .clock = &ctx.clock, .keep_going = several},
+        [&](JobScope& scope) { report = backup_one(ctx, options, request, scope); });
+    if (!result.ok) {
+      ++failed;
+      report = {{"name", options.name},
+                {"error",
+                 {{"kind", to_string(result.error->kind())},
+                  {"message", result.error->what()},
+                  {"hint", result.error->hint()}}}};
+    }
+    reports.push_back(std::move(report));
   }
   if (ctx.json) {
-    nlohmann::json j = {{"id", m.id},
-                        {"name", m.name},
-                        {"kind", m.kind},
-                        {"key", m.data.key},
-                        {"size", m.data.size},
-                        {"uncompressed_size", m.uncompressed_size},
-                        {"sha256", m.data.sha256},
-                        {"encrypted", m.data.encrypted},
-                        {"tables", m.tables.size()},
-                        {"rows", m.total_rows()},
-                        {"duration_seconds", m.duration_seconds},
-                        {"storage", ctx.storage.display_url()}};
-    if (pruned) {
-      nlohmann::json removed = nlohmann::json::array();
-      for (const auto& db : pruned->databases) {
-        for (const auto& b : db.backups) {
-          if (!b.keep) {
-            removed.push_back(b.id);
-          }
-        }
-      }
-      j["prune"] = {{"removed", removed},
-                    {"leftovers_removed", pruned->leftovers.size()},
-                    {"bytes_freed", pruned->bytes_freed()}};
+    if (several) {
+      ctx.out << nlohmann::json{{"backups", reports}, {"failed", failed}}.dump(2) << "\n";
+    } else {
+      ctx.out << reports.front().dump(2) << "\n";
     }
-    ctx.out << j.dump(2) << "\n";
-  } else if (!ctx.quiet && pruned) {
-    print_prune_report(ctx, *pruned, false);
   }
   ctx.out.flush();
+  if (failed > 0) {
+    throw PartialFailure(ErrorKind::permanent,
+                         fmt::format("{} of {} databases could not be backed up", failed,
+                                     request.databases.size()),
+                         "The others were stored; the errors above say what went wrong.");
+  }
   return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "codec/codec.hpp"
 #include "commands/context.hpp"
@@ -19,6 +20,10 @@ namespace lifeboat::commands {
 struct BackupOptions {
   std::string db;                 // path or URL (see commands/database.hpp)
   std::string name;               // default: derived from the file name
+  // The name comes from a [[database]] table, which binds it to this database: when the
+  // source's identity changed (a host moved), the backup is taken with a warning. Any
+  // other name must keep to the source its backups came from (else Error{usage}).
+  bool name_bound = false;
   std::string compress = "zstd:3";
   std::string format = "plain";   // PostgreSQL: plain (.sql) or custom (.dump)
   std::string reason = "manual";  // "safety" for the backup taken before a restore
@@ -26,13 +31,22 @@ struct BackupOptions {
   Hooks hooks; // pre_backup / post_backup run by run_backup (not by safety backups)
 };
 
-// Takes the backup and returns its committed manifest. Throws Error.
-core::Manifest take_backup(Context& ctx, const BackupOptions& options);
+// Takes the backup and returns its committed manifest. Throws Error. Stages go to
+// `scope` when given.
+core::Manifest take_backup(Context& ctx, const BackupOptions& options, JobScope* scope = nullptr);
 
-// The `backup` command: take_backup plus the report (text or --json), then the
-// retention policy applied to that database (unless prune_after is empty). A prune
-// that fails after the backup was stored is an error (exit 1) that says so.
-int run_backup(Context& ctx, const BackupOptions& options,
-               std::optional<PruneOptions> prune_after = std::nullopt);
+struct BackupRequest {
+  std::vector<BackupOptions> databases; // one job each, in this order
+  std::optional<PruneOptions> prune_after; // none: --no-prune
+  bool pin = false;                     // --pin: retention never removes the new backups
+};
+
+// The `backup` command: for each database, a job (commands/job) that takes the backup,
+// pins it when asked, reports it (text or --json), and applies the retention policy to
+// that database, never removing the backup it just stored. With several databases a
+// failure of one is reported and the others are still taken; the command then throws
+// PartialFailure (exit 1). A prune that fails after the backup was stored is an error
+// (exit 1) that says so.
+int run_backup(Context& ctx, const BackupRequest& request);
 
 } // namespace lifeboat::commands

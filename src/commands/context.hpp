@@ -5,10 +5,13 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "commands/encryption.hpp"
+#include "commands/job.hpp"
+#include "core/catalog.hpp"
 #include "storage/storage.hpp"
 #include "util/time.hpp"
 
@@ -23,6 +26,17 @@ struct Context {
   bool progress = false; // draw progress on standard error (a terminal, not --quiet)
   bool interactive = false; // standard input is a terminal
   EncryptionConfig encryption; // how new backups are encrypted, and the keys to read them
+  EventSink* events = nullptr;  // where jobs report (commands/job.hpp); none: silent
+
+  // The command's one view of the backups in the storage: manifests are read once per
+  // command, and what it commits or removes updates the same view.
+  core::Catalog& catalog() {
+    if (!m_catalog) {
+      m_catalog = std::make_shared<core::Catalog>(storage);
+    }
+    return *m_catalog;
+  }
+  std::shared_ptr<core::Catalog> m_catalog; // lazily, by catalog()
 };
 
 // Draws "  1.2 GiB / 3.0 GiB  210 MiB/s  ETA 9 s" on standard error, at most 5 times a

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/backup_id.hpp"
+#include "source/postgres/postgres.hpp"
 #include "util/strings.hpp"
 
 namespace lifeboat::commands {
@@ -38,6 +40,24 @@ Result<DatabaseUrl> parse_database_url(std::string_view text) {
   }
   db.path = std::filesystem::absolute(path).lexically_normal();
   return db;
+}
+
+std::string source_identity(const DatabaseUrl& db) {
+  if (db.kind == DatabaseUrl::Kind::sqlite) {
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(db.path, ec);
+    return "sqlite:" + (ec ? db.path : canonical).string();
+  }
+  auto c = source::postgres::parse_connection(db.url);
+  return c ? c->identity : "postgres:" + redact_url(db.url);
+}
+
+std::string derived_name(const DatabaseUrl& db) {
+  if (db.kind == DatabaseUrl::Kind::sqlite) {
+    return core::default_name_for_path(db.path.string());
+  }
+  auto c = source::postgres::parse_connection(db.url);
+  return core::derive_name(c && !c->dbname.empty() ? c->dbname : "postgres");
 }
 
 } // namespace lifeboat::commands

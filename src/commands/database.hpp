@@ -22,4 +22,12 @@ struct DatabaseUrl {
 
 Result<DatabaseUrl> parse_database_url(std::string_view text);
 
+// Which database this is, however it was written (core::Manifest::source_id):
+// "sqlite:" + the canonical path, or libpq's "postgres://HOST:PORT/DBNAME".
+std::string source_identity(const DatabaseUrl& db);
+
+// The name its backups get when none is given: the file's stem, or PostgreSQL's
+// database name, made safe and distinct by core::derive_name.
+std::string derived_name(const DatabaseUrl& db);
+
 } // namespace lifeboat::commands

@@ -209,30 +209,33 @@ struct Outcome {
 
 Outcome import_one(Context& ctx, const Plan& p, const codec::CompressSpec& spec) {
   Outcome out{p.file.string(), "", "", "", {}};
-  core::BackupId id{p.name, std::chrono::floor<std::chrono::seconds>(p.time)};
+  std::string source = fs::absolute(p.file).string();
+  // The same file imported again (same name, second and source) is skipped.
+  for (const auto& e : ctx.catalog().list(p.name)) {
+    if (e.manifest.reason == "import" && e.manifest.source == source &&
+        e.id.time == std::chrono::floor<std::chrono::seconds>(p.time)) {
+      out.id = e.manifest.id;
+      out.status = "skipped";
+      out.message = "already in the catalog";
+      return out;
+    }
+  }
+  // Another backup of that second keeps its id: this one gets the next (-2, ...). The
+  // objects of an import that was stopped are leftovers that prune removes.
+  auto reservation = ctx.catalog().reserve(p.name, p.time);
+  const core::BackupId id = reservation->id();
   out.id = id.str();
-  if (ctx.storage.stat(id.manifest_key())) {
-    out.status = "skipped";
-    out.message = "already in the catalog";
-    return out;
-  }
-  // Objects of this id without a manifest are leftovers of an import that was
-  // stopped: they are not a backup, and this run replaces them.
-  for (const auto& o : ctx.storage.list_all(id.object_prefix())) {
-    log::warning("removing '{}', left by an earlier import that did not finish", o.key);
-    ctx.storage.remove(o.key);
-  }
 
   core::Manifest& m = out.manifest;
   m.id = id.str();
   m.name = p.name;
   m.kind = p.payload == "db" ? "sqlite" : "postgres";
   m.reason = "import";
-  m.source = fs::absolute(p.file).string();
+  m.source = source;
   m.tool_version = tool_version();
   m.host = host_name();
-  m.started_at = id.time;
-  m.finished_at = id.time;
+  m.started_at = p.time;
+  m.finished_at = p.time;
 
   Stopwatch watch;
   StoreChain chain(ctx, id, p.payload, spec, m);
@@ -307,8 +310,7 @@ Outcome import_one(Context& ctx, const Plan& p, const codec::CompressSpec& spec)
   chain.commit();
   progress.done();
   m.duration_seconds = watch.seconds();
-  core::Catalog catalog(ctx.storage);
-  commit_backup(ctx, catalog, m);
+  commit_backup(ctx, ctx.catalog(), m);
   out.status = "imported";
   return out;
 }
@@ -327,40 +329,41 @@ int run_import(Context& ctx, const ImportOptions& options) {
   auto spec = value_or_throw(codec::parse_compress_spec(options.compress), ErrorKind::usage);
   std::vector<Outcome> outcomes;
   std::size_t failed = 0;
-  std::optional<Error> first_failure;
+  // Each file is a job; in a batch (or with --json) a failure is reported as its job's
+  // event and the others go on. A single file's failure goes to main() like any error.
+  bool keep_going = options.files.size() > 1 || ctx.json;
   for (const auto& f : options.files) {
     throw_if_cancelled();
-    try {
-      Plan plan = plan_for(f, options);
-      outcomes.push_back(import_one(ctx, plan, spec));
-    } catch (const Error& caught) {
-      if (caught.kind() == ErrorKind::cancelled) {
-        throw;
-      }
-      // Errors from below (a codec, the storage) do not know the file: name it, or in a
-      // batch the message cannot be told apart ("gzip: compressed stream is truncated").
-      Error e = caught;
-      if (std::string_view(caught.what()).find(f) == std::string_view::npos) {
-        bool damaged = caught.kind() == ErrorKind::integrity;
-        e = Error(caught.kind(),
-                  damaged ? fmt::format("'{}' is damaged: {}", f, caught.what())
-                          : fmt::format("'{}': {}", f, caught.what()),
-                  !caught.hint().empty() || !damaged
-                      ? caught.hint()
-                      : "It was not imported; a damaged backup would only fail at restore time.");
-      }
+    auto result = JobRunner::run(
+        ctx.events, {.job = "import", .database = options.name, .clock = &ctx.clock,
+                     .keep_going = keep_going},
+        [&](JobScope& scope) {
+          try {
+            Plan plan = plan_for(f, options);
+            scope.set_database(plan.name);
+            outcomes.push_back(import_one(ctx, plan, spec));
+            scope.set_backup_id(outcomes.back().id);
+          } catch (const Error& caught) {
+            if (caught.kind() == ErrorKind::cancelled ||
+                std::string_view(caught.what()).find(f) != std::string_view::npos) {
+              throw;
+            }
+            // Errors from below (a codec, the storage) do not know the file: name it, or
+            // in a batch the message cannot be told apart ("gzip: compressed stream is
+            // truncated").
+            bool damaged = caught.kind() == ErrorKind::integrity;
+            throw Error(caught.kind(),
+                        damaged ? fmt::format("'{}' is damaged: {}", f, caught.what())
+                                : fmt::format("'{}': {}", f, caught.what()),
+                        !caught.hint().empty() || !damaged
+                            ? caught.hint()
+                            : "It was not imported; a damaged backup would only fail at "
+                              "restore time.");
+          }
+        });
+    if (!result.ok) {
       ++failed;
-      if (!first_failure) {
-        first_failure = e;
-      }
-      // A single failure is reported by main, except with --json (see the end).
-      if (options.files.size() > 1 || ctx.json) {
-        std::cerr << "lifeboat: error: " << e.what() << "\n";
-        if (!e.hint().empty()) {
-          std::cerr << "HINT: " << e.hint() << "\n";
-        }
-      }
-      outcomes.push_back({f, "", "failed", e.what(), {}});
+      outcomes.push_back({f, "", "failed", result.error->what(), {}});
     }
     const auto& o = outcomes.back();
     if (!ctx.json && !ctx.quiet && o.status != "failed") {
@@ -394,24 +397,11 @@ int run_import(Context& ctx, const ImportOptions& options) {
     ctx.out << nlohmann::json{{"files", arr}, {"failed", failed}}.dump(2) << "\n";
   }
   if (failed > 0) {
-    if (ctx.json) {
-      // The report above must stay the one JSON document on standard output (as with
-      // verify --all): main's {"error": ...} would be a second one. The messages went to
-      // standard error above.
-      ErrorKind kind = options.files.size() == 1 ? first_failure->kind() : ErrorKind::permanent;
-      if (options.files.size() > 1) {
-        std::cerr << fmt::format("lifeboat: error: {} of {} files could not be imported\n", failed,
-                                 options.files.size());
-      }
-      return kind == ErrorKind::usage || kind == ErrorKind::config ? 2 : 1;
-    }
-    if (failed == 1 && options.files.size() == 1) {
-      throw *first_failure;
-    }
-    throw Error(ErrorKind::permanent,
-                fmt::format("{} of {} files could not be imported", failed, options.files.size()),
-                "The others were imported; fix or leave out the files named above and run the "
-                "same command again (imported files are skipped).");
+    throw PartialFailure(ErrorKind::permanent,
+                         fmt::format("{} of {} files could not be imported", failed,
+                                     options.files.size()),
+                         "The others were imported; fix or leave out the files named above and "
+                         "run the same command again (imported files are skipped).");
   }
   return 0;
 }

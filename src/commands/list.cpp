@@ -11,7 +11,7 @@
 namespace lifeboat::commands {
 
 int run_list(Context& ctx, const std::optional<std::string>& name) {
-  core::Catalog catalog(ctx.storage);
+  core::Catalog& catalog = ctx.catalog();
   auto entries = catalog.list(name);
   if (ctx.json) {
     nlohmann::json arr = nlohmann::json::array();
@@ -22,6 +22,7 @@ int run_list(Context& ctx, const std::optional<std::string>& name) {
                      {"kind", m.kind},
                      {"reason", m.reason},
                      {"safety", m.is_safety()},
+                     {"pinned", e.pinned},
                      {"time", format_iso8601(core::BackupId::parse(m.id)->time)},
                      {"started_at", format_iso8601_ms(m.started_at)},
                      {"finished_at", format_iso8601_ms(m.finished_at)},
@@ -56,6 +57,9 @@ int run_list(Context& ctx, const std::optional<std::string>& name) {
     if (m.data.encrypted) {
       note += note.empty() ? "encrypted" : ", encrypted";
     }
+    if (e.pinned) {
+      note += note.empty() ? "pinned" : ", pinned";
+    }
     ctx.out << fmt::format("{:<{}}  {:<19}  {:>10}  {:>10}  {:>6}  {:>10}  {}\n", m.id, w,
                            format_human(core::BackupId::parse(m.id)->time),
                            format_bytes(m.data.size), format_bytes(m.uncompressed_size),
@@ -63,6 +67,22 @@ int run_list(Context& ctx, const std::optional<std::string>& name) {
   }
   ctx.out << fmt::format("{} backup{} in {}\n", entries.size(), entries.size() == 1 ? "" : "s",
                          ctx.storage.display_url());
+  return 0;
+}
+
+int run_pin(Context& ctx, const std::string& id, bool pin) {
+  auto& catalog = ctx.catalog();
+  if (pin) {
+    catalog.pin(id);
+  } else {
+    catalog.unpin(id);
+  }
+  if (ctx.json) {
+    ctx.out << nlohmann::json{{"id", id}, {"pinned", pin}}.dump(2) << "\n";
+  } else if (!ctx.quiet) {
+    ctx.out << fmt::format("{} {}{}\n", pin ? "pinned" : "unpinned", id,
+                           pin ? ": retention keeps it until 'lifeboat unpin'" : "");
+  }
   return 0;
 }
 

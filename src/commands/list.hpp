@@ -1,4 +1,5 @@
-// commands/list: the backups in a storage, as a table or --json (docs/scripting.md).
+// commands/list: the backups in a storage, as a table or --json (docs/scripting.md),
+// and the pins that keep some of them.
 #pragma once
 
 #include <optional>
@@ -9,5 +10,9 @@
 namespace lifeboat::commands {
 
 int run_list(Context& ctx, const std::optional<std::string>& name);
+
+// `lifeboat pin ID` / `unpin ID`: a pinned backup is never removed by retention until
+// it is unpinned (the marker object NAME/ID.pinned, docs/format.md). Idempotent.
+int run_pin(Context& ctx, const std::string& id, bool pin);
 
 } // namespace lifeboat::commands

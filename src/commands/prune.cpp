@@ -18,24 +18,16 @@ namespace lifeboat::commands {
 
 namespace {
 
-constexpr std::string_view k_manifest_suffix = ".manifest.json";
+bool is_manifest(const storage::ObjectInfo& o) {
+  auto name = core::parse_object_key(o.key);
+  return name && name->kind == core::ObjectKind::manifest;
+}
 
-// "NAME/NAME-YYYYMMDD-HHMMSS.rest" -> "NAME-YYYYMMDD-HHMMSS"; "" for keys that are
-// not objects of a backup (those are never touched).
+// "NAME/NAME-YYYYMMDD-HHMMSS[-N].rest" -> its id; "" for keys that are not objects of a
+// backup (those are never touched).
 std::string backup_id_of(const std::string& key) {
-  auto slash = key.find('/');
-  if (slash == std::string::npos || key.find('/', slash + 1) != std::string::npos) {
-    return {};
-  }
-  std::string name = key.substr(0, slash);
-  std::string file = key.substr(slash + 1);
-  std::size_t id_size = name.size() + 1 + 8 + 1 + 6;
-  if (file.size() <= id_size || !file.starts_with(name + "-") || file[id_size] != '.') {
-    return {};
-  }
-  std::string id = file.substr(0, id_size);
-  auto parsed = core::BackupId::parse(id);
-  return parsed && parsed->name == name ? id : std::string();
+  auto o = core::parse_object_key(key);
+  return o ? o->id.str() : std::string();
 }
 
 const core::RetentionPolicy& policy_for(const PruneOptions& options, const std::string& name) {
@@ -73,10 +65,10 @@ core::RetentionPolicy retention_from_config(const config::Retention& r,
   p.yearly = count_of(r.keep_yearly, "keep_yearly");
   if (!r.keep_within.value.empty()) {
     auto d = parse_duration(r.keep_within.value);
-    if (!d || d->count() % 3600 != 0 || d->count() <= 0) {
+    if (!d || d->count() % 3600 != 0 || d->count() < 0) {
       throw Error(ErrorKind::config,
                   fmt::format("retention.keep_within = '{}' ({}): use whole hours or days, "
-                              "e.g. \"36h\", \"14d\", \"2w\"",
+                              "e.g. \"36h\", \"14d\", \"2w\" (\"0d\": off)",
                               r.keep_within.value, r.keep_within.origin));
     }
     p.within.days = static_cast<int>(d->count() / 86400);
@@ -143,7 +135,7 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
       objects_of[id].push_back(info);
     }
   });
-  core::Catalog catalog(ctx.storage);
+  core::Catalog& catalog = ctx.catalog();
   auto entries = catalog.list(options.name);
 
   std::map<std::string, std::vector<const core::CatalogEntry*>> by_name;
@@ -160,7 +152,7 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
     const auto& policy = policy_for(options, name);
     std::vector<core::RetentionItem> items;
     for (const auto* e : list) {
-      items.push_back({e->manifest.id, core::BackupId::parse(e->manifest.id)->time, {}});
+      items.push_back({.id = e->manifest.id, .time = e->manifest.started_at});
     }
     auto decisions = core::apply_retention(policy, items, {.now = now, .keep_newest = true});
     PruneDatabase db;
@@ -173,8 +165,19 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
       b.time = d.time;
       b.keep = d.keep;
       b.safety = entry.manifest.is_safety();
+      b.pinned = entry.pinned;
       for (const auto& r : d.reasons) {
         b.reasons.push_back(r.str());
+      }
+      // Lifeboat's rules over the policy: a pinned backup, and the one this command
+      // just stored, are never removed.
+      if (entry.pinned) {
+        b.keep = true;
+        b.reasons.push_back("pinned");
+      }
+      if (options.current_ids.contains(b.id)) {
+        b.keep = true;
+        b.reasons.push_back("just stored");
       }
       for (const auto& o : objects_of[b.id]) {
         b.bytes += o.size;
@@ -193,9 +196,10 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
       }
       throw_if_cancelled();
       // The manifest first: from here on the backup does not exist.
-      remove_object(ctx, name + "/" + it->id + std::string(k_manifest_suffix));
+      remove_object(ctx, core::BackupId::parse(it->id, name)->manifest_key());
+      catalog.forget(it->id);
       for (const auto& o : objects_of[it->id]) {
-        if (!o.key.ends_with(k_manifest_suffix)) {
+        if (!is_manifest(o)) {
           remove_object(ctx, o.key);
         }
       }
@@ -208,9 +212,7 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
     // Leftovers: objects of an id that has no manifest object at all (an unreadable
     // manifest still protects its data), old enough not to belong to a running backup.
     for (const auto& [id, objects] : objects_of) {
-      bool has_manifest = std::any_of(objects.begin(), objects.end(), [](const auto& o) {
-        return o.key.ends_with(k_manifest_suffix);
-      });
+      bool has_manifest = std::any_of(objects.begin(), objects.end(), is_manifest);
       if (has_manifest) {
         continue;
       }
@@ -298,7 +300,8 @@ int run_prune(Context& ctx, const PruneOptions& options) {
                            {"action", b.keep ? "keep" : "remove"},
                            {"reasons", b.reasons},
                            {"size", b.bytes},
-                           {"safety", b.safety}});
+                           {"safety", b.safety},
+                           {"pinned", b.pinned}});
       }
       dbs.push_back({{"name", db.name},
                      {"policy", db.policy},

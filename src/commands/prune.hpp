@@ -9,12 +9,15 @@
 // backup (no lock is needed, and none would hold on object storage):
 //  1. prune removes only backups whose manifests it listed and judged; a backup
 //     that commits later was never judged, and the newest listed one is always kept;
-//  2. objects without a manifest (a backup still writing, or a failed run) are
+//  2. pinned backups and the backup the running command just stored are kept whatever
+//     the policy says;
+//  3. objects without a manifest (a backup still writing, or a failed run) are
 //     removed only when older than `leftover_age` (a day), longer than any backup runs.
 #pragma once
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,8 @@ struct PruneOptions {
   core::RetentionPolicy default_policy = core::RetentionPolicy::defaults();
   // From --keep-* flags: replaces every configured policy as a whole.
   std::optional<core::RetentionPolicy> override_policy;
+  // Backups this command just stored: kept whatever the policy says ("just stored").
+  std::set<std::string> current_ids;
   bool remove_leftovers = true;
   Seconds leftover_age = std::chrono::hours(24);
 };
@@ -43,6 +48,7 @@ struct PruneBackup {
   std::vector<std::string> reasons; // "daily #3", "weekly #1"
   std::uint64_t bytes = 0; // every object of the backup
   bool safety = false;
+  bool pinned = false;
 };
 
 struct PruneDatabase {

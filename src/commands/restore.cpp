@@ -52,6 +52,33 @@ Hooks hooks_for(const RestoreOptions& options, const std::string& name) {
   return it == options.configured_hooks.end() ? Hooks{} : it->second;
 }
 
+// The name a safety backup of `target` is filed under: it belongs to the database it
+// copies (DESIGN.md, Retention), never to the backup being restored. The backup's own
+// source keeps the backup's name; a configured database keeps its configured name;
+// anything else gets the name derived from the target itself.
+BackupOptions safety_options(const RestoreOptions& options, const core::Manifest& m,
+                             const DatabaseUrl& target) {
+  BackupOptions safety{.db = target.kind == DatabaseUrl::Kind::sqlite ? target.path.string()
+                                                                      : target.url,
+                       .reason = "safety"};
+  std::string identity = source_identity(target);
+  if (identity == m.source_id) {
+    safety.name = m.name;
+    safety.name_bound = true;
+    return safety;
+  }
+  for (const auto& [name, url] : options.configured_urls) {
+    auto configured = parse_database_url(url);
+    if (configured && source_identity(*configured) == identity) {
+      safety.name = name;
+      safety.name_bound = true;
+      return safety;
+    }
+  }
+  safety.name = derived_name(target);
+  return safety;
+}
+
 // Seconds spent in each phase, reported on their own (DESIGN.md, Performance).
 struct Phases {
   double verify = 0, safety_backup = 0, load = 0, validate = 0;
@@ -123,8 +150,7 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
     if (!options.no_safety_backup) {
       log::info("taking a safety backup of '{}' ...", target.display);
       Stopwatch sw;
-      BackupOptions safety{.db = target_url.url, .name = m.name, .reason = "safety"};
-      safety_id = take_backup(ctx, safety).id;
+      safety_id = take_backup(ctx, safety_options(options, m, target_url)).id;
       phases.safety_backup = sw.seconds();
       log::info("safety backup {} stored", *safety_id);
     }
@@ -196,8 +222,7 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
 } // namespace
 
 int run_restore(Context& ctx, const RestoreOptions& options) {
-  core::Catalog catalog(ctx.storage);
-  core::CatalogEntry entry = select_backup(catalog, options.selector);
+  core::CatalogEntry entry = select_backup(ctx.catalog(), options.selector);
   const core::Manifest& m = entry.manifest;
   if (m.kind == "postgres") {
     return restore_postgres(ctx, options, m);
@@ -233,8 +258,7 @@ int run_restore(Context& ctx, const RestoreOptions& options) {
   if (existing) {
     if (!options.no_safety_backup) {
       log::info("taking a safety backup of '{}' ...", target.string());
-      BackupOptions safety{.db = target.string(), .name = m.name, .reason = "safety"};
-      safety_id = take_backup(ctx, safety).id;
+      safety_id = take_backup(ctx, safety_options(options, m, target_url)).id;
       log::info("safety backup {} stored", *safety_id);
     }
   }

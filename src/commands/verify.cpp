@@ -101,7 +101,7 @@ void deep_check(Context& ctx, const core::Manifest& m, const std::filesystem::pa
 }
 
 int run_verify(Context& ctx, const VerifyOptions& options) {
-  core::Catalog catalog(ctx.storage);
+  core::Catalog& catalog = ctx.catalog();
   std::vector<core::CatalogEntry> entries;
   if (options.all) {
     if (options.selector.backup_id || options.selector.latest || options.selector.before) {

@@ -43,7 +43,7 @@ const std::vector<OptionSpec>& options() {
       {"retention.keep_weekly", Type::integer, "12", false, "", "keep one per ISO week for N weeks"},
       {"retention.keep_monthly", Type::integer, "12", false, "", "keep one per month for N months"},
       {"retention.keep_yearly", Type::integer, "0", false, "", "keep one per year for N years"},
-      {"retention.keep_within", Type::duration, "", false, "", "keep every backup within DURATION"},
+      {"retention.keep_within", Type::duration, "2d", false, "", "keep every backup within DURATION of the newest (\"0d\": off)"},
       {"retention.timezone", Type::string, "UTC", false, "", "time zone of the retention buckets"},
       {"encryption.recipients", Type::string_list, "", false, "", "age public keys (age1...)"},
       {"encryption.identity_file", Type::string, "", false, "", "age identity for restore"},

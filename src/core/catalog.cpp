@@ -1,6 +1,11 @@
 #include "core/catalog.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -9,57 +14,161 @@
 namespace lifeboat::core {
 
 namespace {
-constexpr std::string_view k_manifest_suffix = ".manifest.json";
+
+constexpr std::size_t k_manifest_limit = 16 * 1024 * 1024;
+// Collisions within one second beyond this are not a clock, they are a loop.
+constexpr int k_max_same_second = 1000;
 
 std::string storage_hint(storage::Storage& s) {
   return fmt::format("Run 'lifeboat list --to {}' to see the backups there.", s.display_url());
 }
+
+bool older(const CatalogEntry& a, const CatalogEntry& b) {
+  if (a.manifest.started_at != b.manifest.started_at) {
+    return a.manifest.started_at < b.manifest.started_at;
+  }
+  if (a.id.time != b.id.time) {
+    return a.id.time < b.id.time;
+  }
+  if (a.id.seq != b.id.seq) {
+    return a.id.seq < b.id.seq;
+  }
+  return a.manifest.id < b.manifest.id;
+}
+
+// Runs work(i) for i in [0, n) on up to `threads` threads; rethrows the first error.
+template <typename F> void parallel_for(std::size_t n, int threads, F work) {
+  std::size_t count = std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, threads)));
+  if (count <= 1) {
+    for (std::size_t i = 0; i < n; ++i) {
+      work(i);
+    }
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < count; ++t) {
+    pool.emplace_back([&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+        try {
+          work(i);
+        } catch (...) {
+          std::lock_guard lock(error_mutex);
+          if (!error) {
+            error = std::current_exception();
+          }
+          next = n; // stop the others early
+        }
+      }
+    });
+  }
+  for (auto& th : pool) {
+    th.join();
+  }
+  if (error) {
+    std::rethrow_exception(error);
+  }
+}
+
 } // namespace
 
-std::vector<CatalogEntry> Catalog::list(const std::optional<std::string>& name) {
-  m_problems.clear();
-  std::vector<std::string> keys;
-  m_storage.list(name ? *name + "/" : std::string(), [&](const storage::ObjectInfo& info) {
-    if (info.key.ends_with(k_manifest_suffix)) {
-      keys.push_back(info.key);
+Reservation::~Reservation() {
+  try {
+    m_storage.remove(m_id.reservation_key());
+  } catch (...) {
+    // A leftover reservation is removed by a later prune (after a day).
+  }
+}
+
+Catalog::Listing& Catalog::load(const std::string& prefix) {
+  if (auto it = m_listings.find(prefix); it != m_listings.end()) {
+    return it->second;
+  }
+  std::vector<std::string> manifests;
+  std::set<std::string> pins; // manifest keys that have a pin marker
+  m_storage.list(prefix, [&](const storage::ObjectInfo& info) {
+    auto o = parse_object_key(info.key);
+    if (!o) {
+      return;
+    }
+    if (o->kind == ObjectKind::manifest) {
+      manifests.push_back(info.key);
+    } else if (o->kind == ObjectKind::pin) {
+      pins.insert(o->id.manifest_key());
     }
   });
-  std::vector<CatalogEntry> out;
-  for (const auto& key : keys) {
-    std::string text;
+  std::sort(manifests.begin(), manifests.end());
+
+  // One GET per manifest, several at a time where the backend allows it.
+  std::vector<std::optional<std::string>> texts(manifests.size());
+  parallel_for(manifests.size(), m_storage.capabilities().max_connections, [&](std::size_t i) {
     try {
-      text = m_storage.read_all(key, 16 * 1024 * 1024);
+      texts[i] = m_storage.read_all(manifests[i], k_manifest_limit);
     } catch (const Error& e) {
-      if (e.kind() == ErrorKind::not_found) {
-        continue; // removed since it was listed (a prune running elsewhere)
+      if (e.kind() != ErrorKind::not_found) {
+        throw;
       }
-      throw;
+      // Removed since it was listed (a prune running elsewhere): not a backup any more.
     }
-    auto m = parse_manifest(text);
+  });
+
+  Listing out;
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    if (!texts[i]) {
+      continue;
+    }
+    const std::string& key = manifests[i];
+    auto m = parse_manifest(*texts[i]);
     if (!m) {
-      m_problems.push_back({key, m.error()});
+      if (std::none_of(m_problems.begin(), m_problems.end(),
+                       [&](const CatalogProblem& p) { return p.manifest_key == key; })) {
+        m_problems.push_back({key, m.error()});
+      }
       log::warning("ignoring unreadable manifest '{}' in '{}': {}", key, m_storage.display_url(),
                    m.error());
       continue;
     }
-    if (key != m->name + "/" + m->id + std::string(k_manifest_suffix)) {
+    auto id = BackupId::parse(m->id, m->name);
+    if (!id || key != id->manifest_key()) {
       m_problems.push_back({key, "manifest is stored under a key that does not match its id"});
       log::warning("ignoring manifest '{}': it describes backup '{}'", key, m->id);
       continue;
     }
-    out.push_back({std::move(*m), key});
+    out.push_back({std::move(*m), key, pins.contains(key), *id});
   }
-  std::sort(out.begin(), out.end(), [](const CatalogEntry& a, const CatalogEntry& b) {
-    if (a.manifest.started_at != b.manifest.started_at) {
-      auto ta = BackupId::parse(a.manifest.id);
-      auto tb = BackupId::parse(b.manifest.id);
-      if (ta && tb && ta->time != tb->time) {
-        return ta->time < tb->time;
-      }
+  std::sort(out.begin(), out.end(), older);
+  return m_listings[prefix] = std::move(out);
+}
+
+template <typename F> void Catalog::for_listings(const std::string& name, F each) {
+  for (auto& [prefix, listing] : m_listings) {
+    if (prefix.empty() || prefix == name + "/") {
+      each(listing);
     }
-    return a.manifest.id < b.manifest.id;
-  });
-  return out;
+  }
+}
+
+std::vector<CatalogEntry> Catalog::list(const std::optional<std::string>& name) {
+  if (!name) {
+    return load("");
+  }
+  if (auto all = m_listings.find(""); all != m_listings.end()) {
+    std::vector<CatalogEntry> out;
+    std::copy_if(all->second.begin(), all->second.end(), std::back_inserter(out),
+                 [&](const CatalogEntry& e) { return e.manifest.name == *name; });
+    return out;
+  }
+  return load(*name + "/");
+}
+
+std::vector<std::string> Catalog::names() {
+  std::set<std::string> out;
+  for (const auto& e : load("")) {
+    out.insert(e.manifest.name);
+  }
+  return {out.begin(), out.end()};
 }
 
 CatalogEntry Catalog::find(const std::string& id) {
@@ -67,21 +176,49 @@ CatalogEntry Catalog::find(const std::string& id) {
   if (!parsed) {
     throw Error(ErrorKind::usage, parsed.error(), storage_hint(m_storage));
   }
-  std::string key = parsed->manifest_key();
-  if (!m_storage.stat(key)) {
-    throw Error(ErrorKind::not_found,
-                fmt::format("backup '{}' does not exist in '{}'", id, m_storage.display_url()),
-                storage_hint(m_storage));
+  // The id names its database ("app-20261124-030000" is app's): list that one only.
+  // (The SEQ suffix has at most 5 digits and a timestamp ends in 6, so an id parses one
+  // way only.)
+  for (const auto& e : list(parsed->name)) {
+    if (e.manifest.id == id) {
+      return e;
+    }
   }
-  auto m = parse_manifest(m_storage.read_all(key, 16 * 1024 * 1024));
-  if (!m) {
-    throw Error(ErrorKind::integrity,
-                fmt::format("manifest '{}' of backup '{}' is unreadable: {}", key, id, m.error()));
+  if (!m_problems.empty()) {
+    for (const auto& p : m_problems) {
+      if (p.manifest_key.ends_with("/" + id + ".manifest.json")) {
+        throw Error(ErrorKind::integrity,
+                    fmt::format("manifest '{}' of backup '{}' is unreadable: {}", p.manifest_key,
+                                id, p.message));
+      }
+    }
   }
-  return {std::move(*m), key};
+  throw Error(ErrorKind::not_found,
+              fmt::format("backup '{}' does not exist in '{}'", id, m_storage.display_url()),
+              storage_hint(m_storage));
 }
 
-CatalogEntry Catalog::latest(const std::optional<std::string>& name) {
+std::optional<std::string> Catalog::only_name(const std::optional<std::string>& name,
+                                              const char* what) {
+  if (name) {
+    return name;
+  }
+  auto all = names();
+  if (all.size() > 1) {
+    std::string list;
+    for (const auto& n : all) {
+      list += (list.empty() ? "" : ", ") + n;
+    }
+    throw Error(ErrorKind::usage,
+                fmt::format("'{}' in '{}' is ambiguous: it holds backups of {} databases ({})",
+                            what, m_storage.display_url(), all.size(), list),
+                "Pass --name NAME to say which database.");
+  }
+  return all.empty() ? std::nullopt : std::optional(all.front());
+}
+
+CatalogEntry Catalog::latest(const std::optional<std::string>& name_given) {
+  auto name = only_name(name_given, "--latest");
   auto all = list(name);
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
     if (!it->manifest.is_safety()) {
@@ -94,11 +231,11 @@ CatalogEntry Catalog::latest(const std::optional<std::string>& name) {
               "Take one with 'lifeboat backup', or point --to at the right storage.");
 }
 
-CatalogEntry Catalog::before(const std::optional<std::string>& name, TimePoint t) {
+CatalogEntry Catalog::before(const std::optional<std::string>& name_given, TimePoint t) {
+  auto name = only_name(name_given, "--before");
   auto all = list(name);
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
-    auto id = BackupId::parse(it->manifest.id);
-    if (!it->manifest.is_safety() && id && id->time <= t) {
+    if (!it->manifest.is_safety() && it->manifest.started_at <= t) {
       return *it;
     }
   }
@@ -109,10 +246,32 @@ CatalogEntry Catalog::before(const std::optional<std::string>& name, TimePoint t
               storage_hint(m_storage));
 }
 
-bool Catalog::id_taken(const BackupId& id) {
-  bool taken = false;
-  m_storage.list(id.object_prefix(), [&](const storage::ObjectInfo&) { taken = true; });
-  return taken;
+std::unique_ptr<Reservation> Catalog::reserve(const std::string& name, TimePoint t) {
+  BackupId id{name, std::chrono::floor<std::chrono::seconds>(t), 1};
+  // One listing of the second's objects tells which sequence numbers are taken; the
+  // reservation (created only if absent) settles a race with a backup started at once.
+  std::set<int> taken;
+  m_storage.list(name + "/" + id.str(), [&](const storage::ObjectInfo& info) {
+    if (auto o = parse_object_key(info.key); o && o->id.time == id.time && o->id.name == name) {
+      taken.insert(o->id.seq);
+    }
+  });
+  for (int i = 0; i < k_max_same_second; ++i, id = id.next()) {
+    if (taken.contains(id.seq)) {
+      continue;
+    }
+    try {
+      m_storage.write_all(id.reservation_key(), "", {.overwrite = false});
+      return std::make_unique<Reservation>(m_storage, id);
+    } catch (const Error&) {
+      if (!m_storage.stat(id.reservation_key())) {
+        throw; // not a lost race: the storage failed
+      }
+    }
+  }
+  throw Error(ErrorKind::transient,
+              fmt::format("no free backup id for '{}' in the second of {}", name,
+                          format_iso8601(t)));
 }
 
 void Catalog::commit(const Manifest& m) {
@@ -121,8 +280,42 @@ void Catalog::commit(const Manifest& m) {
   std::string text = to_json(m);
   auto check = parse_manifest(text);
   LIFEBOAT_ASSERT(check.has_value());
-  m_storage.write_all(m.name + "/" + m.id + std::string(k_manifest_suffix), text,
+  auto id = BackupId::parse(m.id, m.name);
+  LIFEBOAT_ASSERT(id.has_value());
+  m_storage.write_all(id->manifest_key(), text,
                       {.overwrite = false, .content_type = "application/json"});
+  for_listings(m.name, [&](Listing& l) {
+    l.push_back({m, id->manifest_key(), false, *id});
+    std::sort(l.begin(), l.end(), older);
+  });
+}
+
+void Catalog::pin(const std::string& id) {
+  CatalogEntry e = find(id);
+  if (!e.pinned) {
+    m_storage.write_all(e.id.pin_key(), e.manifest.id + "\n", {.content_type = "text/plain"});
+  }
+  for_listings(e.manifest.name, [&](Listing& l) {
+    for (auto& x : l) {
+      x.pinned = x.pinned || x.manifest.id == id;
+    }
+  });
+}
+
+void Catalog::unpin(const std::string& id) {
+  CatalogEntry e = find(id);
+  m_storage.remove(e.id.pin_key());
+  for_listings(e.manifest.name, [&](Listing& l) {
+    for (auto& x : l) {
+      x.pinned = x.pinned && x.manifest.id != id;
+    }
+  });
+}
+
+void Catalog::forget(const std::string& id) {
+  for (auto& [prefix, listing] : m_listings) {
+    std::erase_if(listing, [&](const CatalogEntry& e) { return e.manifest.id == id; });
+  }
 }
 
 } // namespace lifeboat::core

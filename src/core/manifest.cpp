@@ -29,6 +29,7 @@ std::string to_json(const Manifest& m) {
       {"kind", m.kind},
       {"reason", m.reason},
       {"source", m.source},
+      {"source_id", m.source_id},
       {"server_version", m.server_version},
       {"tool_version", m.tool_version},
       {"host", m.host},
@@ -111,6 +112,7 @@ Result<Manifest> parse_manifest(std::string_view text) {
     m.kind = field<std::string>(j, "kind");
     m.reason = j.value("reason", std::string("manual"));
     m.source = field<std::string>(j, "source");
+    m.source_id = j.value("source_id", std::string());
     m.server_version = j.value("server_version", std::string());
     m.tool_version = j.value("tool_version", std::string());
     m.host = j.value("host", std::string());
@@ -132,11 +134,11 @@ Result<Manifest> parse_manifest(std::string_view text) {
     for (const auto& t : field<json>(j, "tables")) {
       m.tables.push_back({field<std::string>(t, "name"), field<std::uint64_t>(t, "rows")});
     }
-    auto id = BackupId::parse(m.id);
-    if (!id) {
+    auto id = BackupId::parse(m.id, m.name);
+    if (!id && !BackupId::parse(m.id)) {
       throw std::invalid_argument(id.error());
     }
-    if (id->name != m.name) {
+    if (!id) {
       throw std::invalid_argument(
           fmt::format("id '{}' does not belong to database '{}'", m.id, m.name));
     }

@@ -7,7 +7,7 @@
 // Grammar (JSON object, "format": "lifeboat-manifest/1"; unknown keys are ignored
 // by readers of the same major version, so fields can be added compatibly):
 //   format, id, name, kind ("sqlite"|"postgres"), reason ("manual"|"scheduled"|"safety"|"import"),
-//   source (redacted), server_version, tool_version, host,
+//   source (redacted), source_id, server_version, tool_version, host,
 //   started_at, finished_at (ISO 8601 UTC, ms), duration_seconds,
 //   data { key, size, sha256, payload ("db"|"sql"|"dump"), codec ("zstd"|"gzip"|"none"),
 //          level, encrypted, recipients [..] },
@@ -50,6 +50,10 @@ struct Manifest {
   std::string kind;   // "sqlite", "postgres"
   std::string reason; // "manual", "scheduled", "safety", "import"
   std::string source; // redacted
+  // What the source is, independent of how it was written: "sqlite:/abs/real/path.db",
+  // "postgres://host:port/dbname". Backups of one name come from one source_id; empty in
+  // manifests written before it existed.
+  std::string source_id;
   std::string server_version;
   std::string tool_version;
   std::string host;

@@ -41,6 +41,14 @@ private:
   std::string m_hint;
 };
 
+// Some jobs of a command failed and the command went on with the others: each failure
+// was already reported (as a job event) and the command printed its own report, so
+// main() adds only this summary line and the exit code of `kind`, no second report.
+class PartialFailure : public Error {
+public:
+  using Error::Error;
+};
+
 // Result of parsers: the value or a message (lowercase, no final period).
 template <typename T> using Result = tl::expected<T, std::string>;
 using tl::unexpected;

@@ -8,7 +8,8 @@
 source "$(dirname "$0")/lib.sh"
 command -v age >/dev/null && command -v age-keygen >/dev/null || skip "age is not installed"
 unset LIFEBOAT_PASSPHRASE
-export LIFEBOAT_SCRYPT_WORK_FACTOR=10 # a fast scrypt; the format is the same
+# No knob of the environment weakens the KDF: the release binary always writes scrypt
+# work factor 18 (each passphrase operation here costs about a second for that).
 
 counts() { sqlite3 "$1" "select (select count(*) from customers) || '/' || (select count(*) from orders)"; }
 manifest() { cat "$1"/*/"$2".manifest.json; }
@@ -222,6 +223,22 @@ pobj=pb/app/$pid.db.zst.age
 [[ $(json_field "$(manifest pb "$pid")" 'd["data"]["recipients"]') == "['scrypt']" ]] \
   || fail "passphrase manifest recipients: $(manifest pb "$pid")"
 head -c 200 "$pobj" | grep -a -q -- "-> scrypt " || fail "no scrypt stanza in $pobj"
+head -c 200 "$pobj" | grep -a -q -E -- "^-> scrypt [A-Za-z0-9+/]{22} 18$" \
+  || fail "the scrypt work factor of $pobj is not 18: $(head -c 200 "$pobj" | grep -a scrypt)"
+# Every LIFEBOAT_* variable set to a tiny value (as a knob might be named) changes nothing.
+(
+  for v in SCRYPT_WORK_FACTOR WORK_FACTOR SCRYPT_N SCRYPT_LOG_N KDF_WORK_FACTOR SCRYPT \
+           AGE_WORK_FACTOR TEST_SCRYPT FAST_SCRYPT WORKFACTOR; do
+    export "LIFEBOAT_$v=1"
+  done
+  while IFS= read -r name; do export "$name=1"; done < <(
+    strings "$LIFEBOAT" | grep -o -E '^LIFEBOAT_[A-Z0-9_]+$' | grep -v -E '^LIFEBOAT_(PASSPHRASE|STORAGE)$' | sort -u)
+  LIFEBOAT_PASSPHRASE="$pass_phrase" run 0 lb backup --db app.db --to ./pb-knobs --json --no-prune
+)
+kobj=$(ls pb-knobs/app/*.db.zst.age)
+head -c 200 "$kobj" | grep -a -q -E -- "^-> scrypt [A-Za-z0-9+/]{22} 18$" \
+  || fail "with every LIFEBOAT_* variable set to 1 the work factor is not 18: $(head -c 200 "$kobj" | grep -a scrypt)"
+pass "a passphrase backup has scrypt work factor 18 whatever LIFEBOAT_* variables say"
 rm -f pp.db
 LIFEBOAT_PASSPHRASE="$pass_phrase" run 0 lb restore --latest --target pp.db --to ./pb --verbose
 seen+="$OUT$ERR"

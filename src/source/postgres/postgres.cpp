@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
+#include <map>
 
 #include <fmt/format.h>
+#include <libpq-fe.h>
 
 #include "util/cancel.hpp"
 #include "util/strings.hpp"
@@ -115,6 +118,53 @@ std::string first_error_line(const std::string& text) {
 
 } // namespace
 
+namespace {
+
+// libpq's own reading of the connection (PQconninfoParse), reduced to what names the
+// database: host, port and database name. libpq's defaults fill the gaps (the socket
+// directory, 5432, the user name) as they would when connecting.
+std::string connection_identity(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    if (error != nullptr) {
+      PQfreemem(error);
+    }
+    return "postgres:" + conninfo; // libpq will refuse it when it connects
+  }
+  std::map<std::string, std::string> v;
+  for (auto* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) {
+      v[o->keyword] = o->val;
+    }
+  }
+  PQconninfoFree(options);
+  auto get = [&](const char* key, std::string fallback) {
+    auto it = v.find(key);
+    return it == v.end() || it->second.empty() ? fallback : it->second;
+  };
+  std::string user = get("user", "");
+  if (user.empty()) {
+    if (const char* u = std::getenv("PGUSER"); u != nullptr && *u != '\0') {
+      user = u;
+    } else if (const char* u2 = std::getenv("USER"); u2 != nullptr) {
+      user = u2;
+    }
+  }
+  std::string host = get("host", get("hostaddr", ""));
+  if (host.empty()) {
+    const char* h = std::getenv("PGHOST");
+    host = h != nullptr && *h != '\0' ? h : "/var/run/postgresql";
+  }
+  const char* env_port = std::getenv("PGPORT");
+  std::string port = get("port", env_port != nullptr && *env_port != '\0' ? env_port : "5432");
+  const char* env_db = std::getenv("PGDATABASE");
+  std::string dbname = get("dbname", env_db != nullptr && *env_db != '\0' ? env_db : user);
+  return fmt::format("postgres://{}:{}/{}", host, port, dbname);
+}
+
+} // namespace
+
 Result<Connection> parse_connection(std::string_view text) {
   Connection c;
   std::string s(trim(text));
@@ -141,6 +191,7 @@ Result<Connection> parse_connection(std::string_view text) {
     c.display = s.substr(0, start) + (user.empty() ? "" : user + (c.password.empty() ? "" : ":***") + "@") +
                 hostpart + rest;
     c.display = redact_url(c.display);
+    c.identity = connection_identity(c.conninfo);
     return c;
   }
   if (s.find('=') == std::string::npos) {
@@ -191,6 +242,7 @@ Result<Connection> parse_connection(std::string_view text) {
   }
   c.conninfo = out;
   c.display = out + (c.password.empty() ? "" : " password=***");
+  c.identity = connection_identity(c.conninfo);
   return c;
 }
 

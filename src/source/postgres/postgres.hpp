@@ -25,6 +25,10 @@ struct Connection {
   Secret password;      // empty when none was given
   std::string dbname;   // for default backup names
   std::string display;  // redacted, for messages and manifests
+  // Which database this is, however the connection is written (URL or keywords, user,
+  // options): "postgres://HOST:PORT/DBNAME" as libpq's PQconninfoParse reads it, with
+  // libpq's defaults for what is left out. Never holds a secret.
+  std::string identity;
 };
 
 // Accepts postgres:// and postgresql:// URLs (with query options such as

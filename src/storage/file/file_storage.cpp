@@ -53,9 +53,10 @@ void make_dirs(const fs::path& dir, const std::string& url) {
 
 class FileWriter final : public ObjectWriter {
 public:
-  FileWriter(fs::path final_path, std::string key, std::string url, bool overwrite)
+  FileWriter(fs::path final_path, std::string key, std::string url, bool overwrite,
+             FileStorage::DirectorySync dir_sync)
       : m_final(std::move(final_path)), m_key(std::move(key)), m_url(std::move(url)),
-        m_overwrite(overwrite) {
+        m_overwrite(overwrite), m_dir_sync(std::move(dir_sync)) {
     m_temp = m_final.parent_path() /
              fmt::format(".{}.tmp-{}", m_final.filename().string(), random_suffix());
     int fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -126,8 +127,21 @@ public:
       }
       fail(err, what);
     }
+    // The object is in place but not yet durable: until the directory is synced it is
+    // not committed, and a failing sync takes it away again (the caller is told the
+    // write failed, so it must not stay visible as if it had succeeded).
+    try {
+      if (m_dir_sync) {
+        m_dir_sync(m_final.parent_path());
+      } else {
+        fsync_dir(m_final.parent_path());
+      }
+    } catch (const Error& e) {
+      ::unlink(m_final.c_str());
+      m_aborted = true;
+      throw Error(e.kind(), fmt::format("{}: {}", what, e.what()), e.hint());
+    }
     m_committed = true;
-    fsync_dir(m_final.parent_path());
   }
 
   void abort() noexcept override {
@@ -146,6 +160,7 @@ private:
   std::string m_key;
   std::string m_url;
   bool m_overwrite;
+  FileStorage::DirectorySync m_dir_sync;
   Fd m_fd;
   std::uint64_t m_written = 0;
   std::uint64_t m_flushed = 0; // bytes handed to writeback
@@ -187,7 +202,7 @@ std::unique_ptr<ObjectWriter> FileStorage::open_write(const std::string& key,
                 "Point --to at a directory (it is created when missing).");
   }
   make_dirs(p.parent_path(), display_url());
-  return std::make_unique<FileWriter>(p, key, display_url(), options.overwrite);
+  return std::make_unique<FileWriter>(p, key, display_url(), options.overwrite, m_dir_sync);
 }
 
 std::unique_ptr<ObjectReader> FileStorage::open_read(const std::string& key) {

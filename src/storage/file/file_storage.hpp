@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 
 #include "storage/storage.hpp"
 
@@ -30,9 +31,16 @@ public:
 
   const std::filesystem::path& root() const { return m_root; }
 
+  // How a committed object's directory is made durable (fsync of the directory). A seam
+  // for the tests' fault injection (a failing fsync): it is reachable only through this
+  // API, never from the environment or the configuration of the shipped binary.
+  using DirectorySync = std::function<void(const std::filesystem::path&)>;
+  void set_directory_sync(DirectorySync sync) { m_dir_sync = std::move(sync); }
+
 private:
   std::filesystem::path path_of(const std::string& key) const;
   std::filesystem::path m_root;
+  DirectorySync m_dir_sync;
 };
 
 static_assert(std::derived_from<FileStorage, Storage>);

@@ -55,7 +55,75 @@ TEST(Catalog, ListsOnlyCommittedBackupsInOrder) {
     EXPECT_EQ(std::string(e.what()),
               "backup 'app-20010101-000000' does not exist in '" + dir.path().string() + "'");
   }
-  EXPECT_TRUE(c.id_taken(*BackupId::parse("app-20261125-030000")));
-  EXPECT_FALSE(c.id_taken(*BackupId::parse("app-20261125-030001")));
   EXPECT_THROW(c.commit(make("app-20261124-030000")), Error); // never overwritten
+}
+
+TEST(Catalog, ReservesTheRealSecondThenSuffixes) {
+  test::TempDir dir;
+  auto s = storage::open_storage(dir.path().string());
+  Catalog c(*s);
+  TimePoint t = *parse_iso8601("2026-11-25T03:00:00.250Z");
+  // Leftover objects of a failed run hold their id too: it is never issued again.
+  s->write_all("app/app-20261125-030000.db.zst", "leftover of a failed run");
+  auto a = c.reserve("app", t);
+  EXPECT_EQ(a->id().str(), "app-20261125-030000-2");
+  auto b = c.reserve("app", t + std::chrono::milliseconds(300));
+  EXPECT_EQ(b->id().str(), "app-20261125-030000-3"); // the reservation of -2 is held
+  EXPECT_TRUE(s->stat("app/app-20261125-030000-2.reserved"));
+  a.reset();
+  EXPECT_FALSE(s->stat("app/app-20261125-030000-2.reserved"));
+  // Another name, or the next second, starts afresh; never a later second's id.
+  EXPECT_EQ(c.reserve("other", t)->id().str(), "other-20261125-030000");
+  EXPECT_EQ(c.reserve("app", t + std::chrono::seconds(1))->id().str(), "app-20261125-030001");
+}
+
+TEST(Catalog, OrdersBySecondsStartTimeAndSequence) {
+  test::TempDir dir;
+  auto s = storage::open_storage(dir.path().string());
+  Catalog c(*s);
+  for (int i = 0; i < 5; ++i) {
+    auto m = make(i == 0 ? "app-20261125-030000" : "app-20261125-030000-" + std::to_string(i + 1));
+    m.started_at += std::chrono::milliseconds(100 * i);
+    c.commit(m);
+  }
+  Catalog fresh(*s);
+  auto all = fresh.list(std::string("app"));
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[0].manifest.id, "app-20261125-030000");
+  EXPECT_EQ(all[4].manifest.id, "app-20261125-030000-5");
+  EXPECT_EQ(all[4].id.seq, 5);
+  EXPECT_EQ(fresh.latest(std::string("app")).manifest.id, "app-20261125-030000-5");
+  EXPECT_EQ(fresh.find("app-20261125-030000-3").id.seq, 3);
+}
+
+TEST(Catalog, PinsAreRecordedAndListed) {
+  test::TempDir dir;
+  auto s = storage::open_storage(dir.path().string());
+  Catalog c(*s);
+  c.commit(make("app-20261124-030000"));
+  c.pin("app-20261124-030000");
+  EXPECT_TRUE(s->stat("app/app-20261124-030000.pinned"));
+  EXPECT_TRUE(c.list(std::string("app"))[0].pinned);
+  EXPECT_TRUE(Catalog(*s).list()[0].pinned);
+  c.unpin("app-20261124-030000");
+  EXPECT_FALSE(Catalog(*s).list()[0].pinned);
+  EXPECT_THROW(c.pin("app-20010101-000000"), Error);
+}
+
+TEST(Catalog, LatestOfSeveralDatabasesNeedsAName) {
+  test::TempDir dir;
+  auto s = storage::open_storage(dir.path().string());
+  Catalog c(*s);
+  c.commit(make("app-20261124-030000"));
+  c.commit(make("staging-20261125-030000"));
+  try {
+    c.latest(std::nullopt);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_EQ(std::string(e.what()), "'--latest' in '" + dir.path().string() +
+                                         "' is ambiguous: it holds backups of 2 databases (app, "
+                                         "staging)");
+  }
+  EXPECT_EQ(c.latest(std::string("app")).manifest.id, "app-20261124-030000");
 }

@@ -101,3 +101,31 @@ TEST(FileStorage, ReportsSpace) {
   EXPECT_GT(space->total, 0u);
   EXPECT_LE(space->available, space->total);
 }
+
+TEST(FileStorage, AFailingDirectorySyncLeavesNothingVisible) {
+  test::TempDir dir;
+  storage::file::FileStorage s(dir.path());
+  s.write_all("app/first", "kept");
+  s.set_directory_sync([](const fs::path& d) {
+    throw Error(ErrorKind::transient, "unable to sync directory '" + d.string() + "': I/O error");
+  });
+  for (bool overwrite : {false, true}) {
+    auto w = s.open_write("app/second", {.overwrite = overwrite});
+    std::string data = "never half-committed";
+    w->write(std::as_bytes(std::span(data.data(), data.size())));
+    try {
+      w->commit();
+      FAIL() << "commit succeeded although the directory sync failed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::transient);
+      EXPECT_EQ(std::string(e.what()),
+                "unable to store object 'app/second' in storage '" + dir.path().string() +
+                    "': unable to sync directory '" + (dir.path() / "app").string() +
+                    "': I/O error");
+    }
+    EXPECT_FALSE(s.stat("app/second")) << "a failed commit left the object visible";
+    w.reset();
+  }
+  EXPECT_EQ(s.list_all("app/").size(), 1u);
+  EXPECT_EQ(files_under(dir.path()), 1u); // no temporary file either
+}
