@@ -10,5 +10,8 @@ find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(tl-expected REQUIRED)
+# H. Hinnant's date: date::date (calendar, ISO weeks; header-only) and date::date-tz (time
+# zones from /usr/share/zoneinfo; its target defines USE_OS_TZDB=1, as the library was built).
+find_package(date REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 find_package(GTest REQUIRED)

@@ -10,6 +10,7 @@ packages=(
   # libraries (DESIGN.md, Dependencies)
   libsqlite3-dev libpq-dev libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libexpected-dev
+  libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools the tests and the by-hand recovery use
   sqlite3 zstd gzip coreutils time procps util-linux python3 tzdata

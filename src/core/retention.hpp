@@ -1,13 +1,13 @@
 // core/retention: which backups a retention policy keeps, with restic's `forget` semantics.
 //
-// A pure function over the backups of ONE database: it takes their ids, times (and tags) and
-// a policy, and returns keep or remove for each with the rules that keep it. It never lists,
-// reads or removes anything in a storage and never reads the clock: the caller passes `now`
-// when it matters. The only outside input is the tz database when a time zone is named.
+// A pure function over the backups of ONE database: it takes their ids, times and flags
+// and a policy, and returns keep or remove for each with the rules that keep it. It never
+// lists, reads or removes anything in a storage and never reads the clock: the caller passes
+// `now` when it matters. The only outside input is the tz database when a time zone is named
+// (util/tz).
 //
 // Semantics (restic internal/data/snapshot_policy.go ApplyPolicy, DESIGN.md "Retention"):
 //   * items are sorted newest first with a stable sort: equal times keep the caller's order;
-//   * keep_tags: an item that has every tag of one of the lists is kept ("tags [a, b]");
 //   * within S: an item strictly newer than (reference - S) is kept ("within 30d"). The
 //     reference is the newest item (with RetentionOptions::now: the newest item before now).
 //     S's years, months and days are subtracted on the calendar in the policy's time zone,
@@ -18,35 +18,34 @@
 //     count left ("daily #3": the third bucket of the rule, #1 the newest). -1 = unlimited.
 //     When the oldest item of all falls into the bucket kept before and the rule still has
 //     count left, it is kept too ("oldest daily #4"): that keeps the longest history;
-//   * within_hourly ... within_yearly S: the same bucket walk without a count, over the items
-//     that "within S" would keep ("daily within 7d #2");
 //   * an item kept by any rule is kept.
 // Buckets are the item's local wall-clock hour (YYYY-MM-DD HH), day, ISO 8601 week
 // (2020-W53), month or year in the policy's time zone (UTC when none is named). An hour that
 // a DST fall-back repeats is one bucket, as in restic.
 //
-// Lifeboat's rule on top of restic (RetentionOptions::keep_newest, on by default): the newest
-// item is always kept; when no rule keeps it, its reason is "newest". The pure restic result,
-// which the restic golden tests compare against, is keep_newest = false. The engine does not
-// refuse a policy that keeps nothing: validate() does, and callers run it first.
+// Lifeboat's rules on top of restic, applied after the restic walk and never changing it
+// (every other item gets exactly restic's decision, and a flagged item keeps its restic
+// reasons):
+//   * newest (RetentionOptions::keep_newest, on by default): the newest item is always kept;
+//     when no restic rule keeps it, its reason is "newest";
+//   * pinned (RetentionItem::pinned): always kept, reason "pinned";
+//   * current (RetentionItem::current, the backup the running command just stored): always
+//     kept, reason "just stored", even when it is not the newest by time.
+// The pure restic result, which the restic golden tests compare against, is keep_newest =
+// false with no flagged item. The engine does not refuse a policy that keeps nothing:
+// validate() does, and callers run it first.
+//
+// restic's --keep-tag and --keep-within-{hourly,...,yearly} are left out on purpose: lifeboat
+// has no tags, and DESIGN.md's policy keys are keep_last ... keep_yearly and keep_within.
 //
 // Retention span grammar (restic's --keep-within syntax, plus "w"):
 //   span   = 1*( number unit )        each unit at most once, e.g. "1y2m3d4h", "14d", "2w"
 //   number = 1*DIGIT
 //   unit   = "y" years | "m" MONTHS | "w" weeks (7 days) | "d" days | "h" hours
 // Note "m" means months here, unlike the durations of util/time ("45m" = 45 minutes).
-//
-// Time zones: libstdc++ 12 (Debian 12) has no std::chrono::locate_zone, so TimeZone reads the
-// system tz database itself: TZif files (RFC 8536; the 64-bit data of version 2+) under $TZDIR
-// or /usr/share/zoneinfo, and the file's POSIX TZ footer for times after its last transition.
-// Switching $TZ around localtime_r was rejected: setenv races with every thread that reads the
-// environment or the local time zone (curl, logging), and a mutex of ours cannot stop them.
 #pragma once
 
-#include <array>
-#include <chrono>
 #include <cstddef>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +53,7 @@
 
 #include "util/error.hpp"
 #include "util/time.hpp"
+#include "util/tz.hpp"
 
 namespace lifeboat::core {
 
@@ -82,23 +82,17 @@ struct RetentionPolicy {
   int weekly = 0;
   int monthly = 0;
   int yearly = 0;
-  RetentionSpan within;        // keep every item within this span of the newest
-  RetentionSpan within_hourly; // keep the newest item of each hour within this span
-  RetentionSpan within_daily;
-  RetentionSpan within_weekly;
-  RetentionSpan within_monthly;
-  RetentionSpan within_yearly;
-  // restic --keep-tag: keep items that have every tag of one list. A list holding "" also
-  // matches items without tags (restic). Lifeboat itself sets no tags yet.
-  std::vector<std::vector<std::string>> keep_tags;
+  RetentionSpan within; // keep every item within this span of the newest
   // IANA name of the zone the buckets and calendar spans use; "" (or "UTC") = UTC.
   std::string time_zone;
 
-  // DESIGN.md: daily 30, weekly 12, monthly 12, UTC.
+  // DESIGN.md: daily 30, weekly 12, monthly 12 and within 2d (every backup of the last two
+  // days, so a manual backup before a migration survives the next one), UTC.
   static RetentionPolicy defaults();
   // No rule set at all (restic's Empty): such a policy keeps nothing.
   bool empty() const;
-  // "keep 30 daily, 12 weekly, 12 monthly backups"; "keep nothing" when empty().
+  // "keep 30 daily, 12 weekly, 12 monthly backups and every backup within 2d of the
+  // newest"; "keep nothing" when empty().
   std::string describe() const;
 
   bool operator==(const RetentionPolicy&) const = default;
@@ -109,40 +103,9 @@ struct RetentionPolicy {
 // ("retention policy keeps nothing: set at least one of keep_last, ... or keep_within").
 Result<void> validate(const RetentionPolicy& policy);
 
-// A time zone of the system tz database; immutable and cheap to copy, safe to share
-// between threads. Default-constructed: UTC.
-class TimeZone {
-public:
-  TimeZone();
-
-  // IANA name ("Europe/Berlin"); "" and "UTC" give UTC without reading a file. Errors:
-  // "unknown time zone 'Mars/Base': no such zone in '/usr/share/zoneinfo'", or why the file
-  // could not be used.
-  static Result<TimeZone> locate(std::string_view name);
-
-  // "UTC" for the default zone.
-  const std::string& name() const { return m_name; }
-  // Offset from UTC (east positive) in effect at t.
-  Seconds offset(std::chrono::sys_seconds t) const;
-  // The local wall-clock time of t.
-  std::chrono::local_seconds to_local(std::chrono::sys_seconds t) const;
-  // The instant of a local wall-clock time. A time in a DST gap or overlap resolves like Go's
-  // time.Date (restic's choice): the offset in effect at (local read as UTC) is tried first,
-  // and when the result falls outside that offset's period, the offset at the result wins
-  // (Berlin 2024-03-31 02:30 -> 01:30 UTC = 03:30 CEST).
-  std::chrono::sys_seconds to_sys(std::chrono::local_seconds local) const;
-
-  struct Rules; // the parsed TZif data (retention.cpp)
-
-private:
-  std::string m_name;
-  std::shared_ptr<const Rules> m_rules; // null: UTC
-};
-
-// Why an item is kept. The order of reasons in a decision is restic's: tags, within, the
-// count rules (last ... yearly), the within-bucket rules (hourly ... yearly), then newest.
+// Why an item is kept. The order of reasons in a decision is this order: restic's (within,
+// then the count rules last ... yearly), then lifeboat's.
 enum class RetentionRule {
-  tags,
   within,
   last,
   hourly,
@@ -150,29 +113,23 @@ enum class RetentionRule {
   weekly,
   monthly,
   yearly,
-  within_hourly,
-  within_daily,
-  within_weekly,
-  within_monthly,
-  within_yearly,
-  newest, // lifeboat's rule: the newest item is never removed
+  newest,  // lifeboat: the newest item is never removed
+  pinned,  // lifeboat: a pinned backup is never removed
+  current, // lifeboat: the backup the running command just stored is never removed
 };
 
-// "tags", "within", "last", "hourly", ..., "within_daily", ..., "newest".
+// "within", "last", "hourly", ..., "yearly", "newest", "pinned", "current".
 std::string_view to_string(RetentionRule rule);
 
 struct RetentionReason {
   RetentionRule rule = RetentionRule::newest;
   int ordinal = 0;     // bucket rules: the bucket's number in the rule, #1 = newest; else 0
   bool oldest = false; // kept as the oldest item while the rule had count left
-  std::string detail;  // the span ("30d") of within rules, "[a, b]" of a tag list; else ""
+  std::string detail;  // the span ("30d") of the within rule; else ""
 
-  // Lifeboat's wording: "daily #3", "oldest monthly #4", "within 30d", "daily within 7d #2",
-  // "last #1", "tags [a, b]", "newest".
+  // "daily #3", "oldest monthly #4", "within 30d", "last #1", "newest", "pinned",
+  // "just stored".
   std::string str() const;
-  // restic's wording, for the golden tests: "daily snapshot", "oldest monthly snapshot",
-  // "within 30d", "daily within 7d", "last snapshot", "has tags [a, b]"; "newest" (ours).
-  std::string restic_str() const;
 
   bool operator==(const RetentionReason&) const = default;
 };
@@ -190,9 +147,10 @@ struct RetentionCounters {
 };
 
 struct RetentionItem {
-  std::string id;                // returned as is; lifeboat passes the backup id
-  TimePoint time{};              // the backup's time (sub-second precision is kept)
-  std::vector<std::string> tags; // only for keep_tags
+  std::string id;       // returned as is; lifeboat passes the backup id
+  TimePoint time{};     // the backup's time (sub-second precision is kept)
+  bool pinned = false;  // always kept (reason "pinned")
+  bool current = false; // the backup the running command just stored: always kept ("just stored")
 };
 
 struct RetentionDecision {
@@ -217,15 +175,16 @@ struct RetentionOptions {
 };
 
 // The decision for every item, newest first (equal times in the caller's order); each names
-// its index in `items`. Items may come in any order. Counts below -1 act as 0, as in restic;
-// run validate() first. Throws Error{config} when policy.time_zone cannot be located.
+// its index in `items`. Items may come in any order, and any number may be pinned or
+// current. Counts below -1 act as 0, as in restic; run validate() first. Throws
+// Error{config} when policy.time_zone cannot be located.
 std::vector<RetentionDecision> apply_retention(const RetentionPolicy& policy,
                                                const std::vector<RetentionItem>& items,
                                                const RetentionOptions& options = {});
 
 // The bucket of t for a rule, for listings and tests: hourly "2024-03-31 02h", daily
-// "2024-03-31", weekly "2020-W53", monthly "2024-03", yearly "2024" (the within_ rules
-// likewise); "" for the rules without buckets (tags, within, last, newest).
+// "2024-03-31", weekly "2020-W53", monthly "2024-03", yearly "2024"; "" for the rules
+// without buckets (within, last, newest, pinned, current).
 std::string bucket_label(RetentionRule rule, TimePoint t, const TimeZone& zone = {});
 
 } // namespace lifeboat::core
