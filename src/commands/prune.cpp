@@ -87,7 +87,7 @@ void check_policy(const core::RetentionPolicy& policy, const std::string& name) 
                 name.empty() ? ok.error() : fmt::format("database '{}': {}", name, ok.error()),
                 policy.empty() ? "Set at least one keep_* value in [retention] (or --keep-* "
                                  "flags); the defaults are keep_daily = 30, keep_weekly = 12, "
-                                 "keep_monthly = 12."
+                                 "keep_monthly = 12, keep_within = 2d."
                                : "Fix [retention] (or [database.retention]) in the configuration.");
   }
 }
@@ -152,7 +152,10 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
     const auto& policy = policy_for(options, name);
     std::vector<core::RetentionItem> items;
     for (const auto* e : list) {
-      items.push_back({.id = e->manifest.id, .time = e->manifest.started_at});
+      items.push_back({.id = e->manifest.id,
+                       .time = e->manifest.started_at,
+                       .pinned = e->pinned,
+                       .current = options.current_ids.contains(e->manifest.id)});
     }
     auto decisions = core::apply_retention(policy, items, {.now = now, .keep_newest = true});
     PruneDatabase db;
@@ -169,16 +172,7 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
       for (const auto& r : d.reasons) {
         b.reasons.push_back(r.str());
       }
-      // Lifeboat's rules over the policy: a pinned backup, and the one this command
-      // just stored, are never removed.
-      if (entry.pinned) {
-        b.keep = true;
-        b.reasons.push_back("pinned");
-      }
-      if (options.current_ids.contains(b.id)) {
-        b.keep = true;
-        b.reasons.push_back("just stored");
-      }
+
       for (const auto& o : objects_of[b.id]) {
         b.bytes += o.size;
       }
