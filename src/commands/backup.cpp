@@ -154,18 +154,12 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options, JobScope*
     m.integrity_check = options.format == "plain" ? "dump trailer" : "";
     // A custom-format dump is binary: its COPY data is not countable in the stream.
     if (dump_info != nullptr) {
-      for (const auto& [t, rows] : dump_info->tables()) {
-        m.tables.push_back({t, rows});
-      }
+      m.tables = dump_info->tables();
     }
-    std::sort(m.tables.begin(), m.tables.end(),
-              [](const auto& a, const auto& b) { return a.name < b.name; });
   } else {
     m.server_version = "sqlite " + info.sqlite_version;
     m.integrity_check = info.integrity_check;
-    for (const auto& t : info.tables) {
-      m.tables.push_back({t.name, t.rows});
-    }
+    m.tables = info.tables;
   }
   if (!pg && m.uncompressed_size != info.size_bytes) {
     throw Error(ErrorKind::integrity,

@@ -271,9 +271,7 @@ Outcome import_one(Context& ctx, const Plan& p, const codec::CompressSpec& spec)
       auto info = source::sqlite::inspect(side->path());
       m.server_version = "sqlite " + info.sqlite_version;
       m.integrity_check = info.integrity_check;
-      for (const auto& t : info.tables) {
-        m.tables.push_back({t.name, t.rows});
-      }
+      m.tables = info.tables;
     } catch (const Error& e) {
       throw Error(ErrorKind::integrity, fmt::format("'{}' is damaged: {}", p.file.string(), e.what()),
                   "It was not imported; a damaged backup would only fail at restore time.");
@@ -301,11 +299,7 @@ Outcome import_one(Context& ctx, const Plan& p, const codec::CompressSpec& spec)
                            ? "PostgreSQL"
                            : "PostgreSQL " + dump->server_version() + "; pg_dump " +
                                  dump->pg_dump_version();
-    for (const auto& [t, rows] : dump->tables()) {
-      m.tables.push_back({t, rows});
-    }
-    std::sort(m.tables.begin(), m.tables.end(),
-              [](const auto& a, const auto& b) { return a.name < b.name; });
+    m.tables = dump->tables();
   }
   chain.commit();
   progress.done();

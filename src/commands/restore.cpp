@@ -159,6 +159,10 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
 
   // 3. Load in one transaction; the checksum is checked again on the way, and psql
   //    commits only after the whole stream has passed it.
+  // What the load must leave in the target: the dump's own inventory once it matched
+  // the manifest (its names are exact even where an old manifest's were not), else the
+  // manifest's (a custom-format dump records none).
+  core::Inventory loaded = m.tables;
   {
     pg::Loader loader(target, m.data.payload);
     pipeline::Pipeline check(loader);
@@ -172,16 +176,13 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
                                 "nothing was changed",
                                 m.id));
       }
-      for (const auto& t : m.tables) {
-        auto it = std::find_if(dump.tables().begin(), dump.tables().end(),
-                               [&](const auto& d) { return d.first == t.name; });
-        if (it == dump.tables().end() || it->second != t.rows) {
-          throw Error(ErrorKind::integrity,
-                      fmt::format("dump of backup '{}' does not hold the manifest's rows of '{}'; "
-                                  "nothing was changed",
-                                  m.id, t.name));
-        }
+      if (auto diffs = core::compare_with_manifest(m, dump.tables()); !diffs.empty()) {
+        throw Error(ErrorKind::integrity,
+                    fmt::format("dump of backup '{}' does not match its manifest: {}; nothing was "
+                                "changed",
+                                m.id, core::describe(diffs)));
       }
+      loaded = dump.tables();
     }
     // (A custom-format dump is proven by pg_restore reading all of it in the load.)
     // Only now, with checksum, trailer and rows proven, does psql see end of input
@@ -192,23 +193,11 @@ int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Ma
 
   // 4. Every table of the manifest must hold the rows it held at backup time.
   Stopwatch validate_watch;
-  std::vector<std::string> names;
-  for (const auto& t : m.tables) {
-    names.push_back(t.name);
-  }
-  auto counts = pg::count_rows(target, names);
-  std::vector<std::string> diffs;
-  for (const auto& t : m.tables) {
-    auto it = counts.find(t.name);
-    if (it == counts.end() || it->second != t.rows) {
-      diffs.push_back(fmt::format("{} has {} rows, expected {}", t.name,
-                                  it == counts.end() ? 0 : it->second, t.rows));
-    }
-  }
-  if (!diffs.empty()) {
+  // Other tables of the target are not the backup's business: only these are counted.
+  if (auto diffs = core::compare(loaded, pg::count_rows(target, loaded)); !diffs.empty()) {
     throw Error(ErrorKind::integrity,
                 fmt::format("restored database '{}' does not match backup '{}': {}", target.display,
-                            m.id, fmt::join(diffs, "; ")),
+                            m.id, core::describe(diffs)),
                 safety_id ? fmt::format("Its previous content is in safety backup {}.", *safety_id)
                           : std::string());
   }
@@ -266,18 +255,10 @@ int run_restore(Context& ctx, const RestoreOptions& options) {
   // 3. Restore in one transaction, then check what is now in the target.
   source::sqlite::restore_into(image.path(), target);
   auto info = source::sqlite::inspect(target, false);
-  std::vector<std::string> diffs;
-  for (const auto& t : m.tables) {
-    auto it = std::find_if(info.tables.begin(), info.tables.end(),
-                           [&](const auto& f) { return f.name == t.name; });
-    if (it == info.tables.end() || it->rows != t.rows) {
-      diffs.push_back(t.name);
-    }
-  }
-  if (!diffs.empty() || info.tables.size() != m.tables.size()) {
+  if (auto diffs = core::compare_with_manifest(m, info.tables); !diffs.empty()) {
     throw Error(ErrorKind::integrity,
-                fmt::format("restored database '{}' does not match backup '{}' (tables: {})",
-                            target.string(), m.id, fmt::join(diffs, ", ")),
+                fmt::format("restored database '{}' does not match backup '{}': {}",
+                            target.string(), m.id, core::describe(diffs)),
                 safety_id ? fmt::format("Its previous content is in safety backup {}.", *safety_id)
                           : std::string());
   }

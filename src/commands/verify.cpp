@@ -15,31 +15,13 @@ namespace lifeboat::commands {
 
 namespace {
 
-void compare_tables(const core::Manifest& m, const std::vector<core::TableRows>& found,
+// The one inventory check (core::compare_with_manifest), every difference named.
+void compare_tables(const core::Manifest& m, const core::Inventory& found,
                     const std::string& where) {
-  std::vector<std::string> diffs;
-  for (const auto& t : m.tables) {
-    auto it = std::find_if(found.begin(), found.end(),
-                           [&](const core::TableRows& f) { return f.name == t.name; });
-    if (it == found.end()) {
-      diffs.push_back(fmt::format("table '{}' is missing", t.name));
-    } else if (it->rows != t.rows) {
-      diffs.push_back(fmt::format("table '{}' has {} rows, expected {}", t.name, it->rows, t.rows));
-    }
-  }
-  for (const auto& f : found) {
-    if (std::none_of(m.tables.begin(), m.tables.end(),
-                     [&](const core::TableRows& t) { return t.name == f.name; })) {
-      diffs.push_back(fmt::format("table '{}' is not in the manifest", f.name));
-    }
-  }
+  auto diffs = core::compare_with_manifest(m, found);
   if (!diffs.empty()) {
-    std::string all;
-    for (size_t i = 0; i < diffs.size() && i < 10; ++i) {
-      all += (i ? "; " : "") + diffs[i];
-    }
-    throw Error(ErrorKind::integrity,
-                fmt::format("{} does not match backup '{}': {}", where, m.id, all));
+    throw Error(ErrorKind::integrity, fmt::format("{} does not match backup '{}': {}", where, m.id,
+                                                  core::describe(diffs)));
   }
 }
 
@@ -70,11 +52,7 @@ void deep_check_postgres(Context& ctx, const core::Manifest& m) {
     throw Error(ErrorKind::integrity,
                 fmt::format("dump of backup '{}' is incomplete: pg_dump's trailer is missing", m.id));
   }
-  std::vector<core::TableRows> found;
-  for (const auto& [t, rows] : dump.tables()) {
-    found.push_back({t, rows});
-  }
-  compare_tables(m, found, fmt::format("the dump in backup '{}'", m.id));
+  compare_tables(m, dump.tables(), fmt::format("the dump in backup '{}'", m.id));
 }
 
 } // namespace
@@ -93,11 +71,7 @@ void deep_check(Context& ctx, const core::Manifest& m, const std::filesystem::pa
     throw Error(ErrorKind::integrity,
                 fmt::format("backup '{}' does not open as a sound database: {}", m.id, e.what()));
   }
-  std::vector<core::TableRows> found;
-  for (const auto& t : info.tables) {
-    found.push_back({t.name, t.rows});
-  }
-  compare_tables(m, found, fmt::format("the content of backup '{}'", m.id));
+  compare_tables(m, info.tables, fmt::format("the content of backup '{}'", m.id));
 }
 
 int run_verify(Context& ctx, const VerifyOptions& options) {

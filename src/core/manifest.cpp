@@ -1,5 +1,7 @@
 #include "core/manifest.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -9,18 +11,56 @@ namespace lifeboat::core {
 
 using nlohmann::json;
 
-std::uint64_t Manifest::total_rows() const {
-  std::uint64_t n = 0;
-  for (const auto& t : tables) {
-    n += t.rows;
+namespace {
+
+// "schema.table" of a manifest without "schema", split as its writer's restore did.
+TableCount split_legacy_name(const std::string& name, std::uint64_t rows) {
+  auto dot = name.find('.');
+  if (dot == std::string::npos) {
+    return {.schema = "", .table = name, .rows = rows};
   }
-  return n;
+  return {.schema = name.substr(0, dot), .table = name.substr(dot + 1), .rows = rows};
+}
+
+} // namespace
+
+Inventory legacy_postgres_names(const Inventory& found) {
+  Inventory out;
+  for (const auto& t : found) {
+    std::string joined = t.schema.empty() ? t.table : t.schema + "." + t.table;
+    std::erase(joined, '"');
+    out.add(split_legacy_name(joined, t.rows));
+  }
+  return out;
+}
+
+Inventory legacy_sqlite_names(const Inventory& found) {
+  Inventory out;
+  for (const auto& t : found) {
+    // The old writer's `name NOT LIKE 'sqlite_%'`: "sqlite" in any case, then any byte.
+    std::string head = t.table.substr(0, 6);
+    std::transform(head.begin(), head.end(), head.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (head == "sqlite" && t.table.size() > 6) {
+      continue;
+    }
+    out.add(t);
+  }
+  return out;
+}
+
+std::vector<Difference> compare_with_manifest(const Manifest& m, const Inventory& found) {
+  if (m.legacy_table_names) {
+    return compare(m.tables, m.kind == "postgres" ? legacy_postgres_names(found)
+                                                  : legacy_sqlite_names(found));
+  }
+  return compare(m.tables, found);
 }
 
 std::string to_json(const Manifest& m) {
   json tables = json::array();
   for (const auto& t : m.tables) {
-    tables.push_back({{"name", t.name}, {"rows", t.rows}});
+    tables.push_back({{"schema", t.schema}, {"name", t.table}, {"rows", t.rows}});
   }
   json j = {
       {"format", k_manifest_format},
@@ -131,8 +171,31 @@ Result<Manifest> parse_manifest(std::string_view text) {
     m.checksum_key = field<std::string>(j, "checksum_key");
     m.uncompressed_size = field<std::uint64_t>(j, "uncompressed_size");
     m.integrity_check = j.value("integrity_check", std::string());
-    for (const auto& t : field<json>(j, "tables")) {
-      m.tables.push_back({field<std::string>(t, "name"), field<std::uint64_t>(t, "rows")});
+    auto tables = field<json>(j, "tables");
+    if (!tables.is_array()) {
+      throw std::invalid_argument("field 'tables' has the wrong type");
+    }
+    for (const auto& t : tables) {
+      if (!t.is_object()) {
+        throw std::invalid_argument("field 'tables' holds an entry that is not an object");
+      }
+      auto name = field<std::string>(t, "name");
+      auto rows = field<std::uint64_t>(t, "rows");
+      if (!t.contains("schema")) {
+        // Written before schema was recorded (see manifest.hpp): duplicates merge, as
+        // the names of distinct tables could coincide there.
+        m.legacy_table_names = true;
+        m.tables.add(m.kind == "postgres"
+                         ? split_legacy_name(name, rows)
+                         : TableCount{.schema = "main", .table = name, .rows = rows});
+        continue;
+      }
+      auto schema = field<std::string>(t, "schema");
+      if (m.tables.find(schema, name) != nullptr) {
+        throw std::invalid_argument(
+            fmt::format("table {} is listed twice in field 'tables'", quote_name(schema, name)));
+      }
+      m.tables.add({.schema = schema, .table = name, .rows = rows});
     }
     auto id = BackupId::parse(m.id, m.name);
     if (!id && !BackupId::parse(m.id)) {

@@ -12,7 +12,16 @@
 //   data { key, size, sha256, payload ("db"|"sql"|"dump"), codec ("zstd"|"gzip"|"none"),
 //          level, encrypted, recipients [..] },
 //   checksum_key, uncompressed_size, integrity_check,
-//   tables [ { name, rows } ]
+//   tables [ { schema, name, rows } ]          ; core/inventory: one entry per table
+// A table entry names its schema and table separately, exactly as the database spells
+// them ("main" for SQLite). Manifests written before schema was recorded have entries
+// { name, rows } only: SQLite names are the table names ("main" is implied); PostgreSQL
+// names are pg_dump's COPY name with every `"` removed, "schema.table", which readers
+// split at the first dot (as the old writer's restore did). Those names were ambiguous
+// (`"a.b"."c"` and `"a"."b.c"` were both "a.b.c"), so such a manifest is marked
+// legacy_table_names and compared with found tables named the same lossy way. Their SQLite
+// writer also left out tables such as "sqlitedata" (LIKE 'sqlite_%'), so those are left
+// out of the comparison with them too.
 #pragma once
 
 #include <cstdint>
@@ -20,18 +29,13 @@
 #include <vector>
 
 #include "core/backup_id.hpp"
+#include "core/inventory.hpp"
 #include "util/error.hpp"
 #include "util/time.hpp"
 
 namespace lifeboat::core {
 
 inline constexpr std::string_view k_manifest_format = "lifeboat-manifest/1";
-
-struct TableRows {
-  std::string name;
-  std::uint64_t rows = 0;
-  bool operator==(const TableRows&) const = default;
-};
 
 struct DataObject {
   std::string key;
@@ -64,16 +68,31 @@ struct Manifest {
   std::string checksum_key;
   std::uint64_t uncompressed_size = 0;
   std::string integrity_check; // which check passed on the snapshot
-  std::vector<TableRows> tables;
+  Inventory tables;
+  // Read from entries without "schema" (see the grammar above); never written.
+  bool legacy_table_names = false;
 
   bool is_safety() const { return reason == "safety"; }
-  std::uint64_t total_rows() const;
+  std::uint64_t total_rows() const { return tables.total_rows(); }
 };
 
 std::string to_json(const Manifest& m);
 // Strict: every required field present with the right type, id consistent with
 // name and key. Errors say which field is wrong.
 Result<Manifest> parse_manifest(std::string_view json);
+
+// compare(m.tables, found), with `found` first named as the writer of a legacy manifest
+// named its tables (legacy_table_names): the one check of verify, restore and import.
+std::vector<Difference> compare_with_manifest(const Manifest& m, const Inventory& found);
+
+// `found` named as manifests before schema was recorded named PostgreSQL tables: quotes
+// removed, "schema.table" split at its first dot. Tables that collapse to one name merge.
+Inventory legacy_postgres_names(const Inventory& found);
+
+// `found` as SQLite manifests before schema was recorded listed tables: without those
+// whose names start with "sqlite" and one more character (its filter was LIKE 'sqlite_%',
+// where `_` matches any character), so "sqlitedata" is left out as it was then.
+Inventory legacy_sqlite_names(const Inventory& found);
 
 // The `sha256sum` line for the data object: "<hex>  <basename>\n".
 std::string checksum_line(const DataObject& data);

@@ -11,7 +11,7 @@ SECONDS=0
 manifest() { # manifest ID EXPR: a python expression on the manifest `m`
   python3 -c "import json; m=json.load(open('backups/${1%-*-*}/$1.manifest.json')); print($2)"
 }
-rows_of() { manifest "$1" "' '.join(f\"{t['name']}={t['rows']}\" for t in m['tables'])"; }
+rows_of() { manifest "$1" "' '.join(f\"{t['schema']}.{t['name']}={t['rows']}\" for t in m['tables'])"; }
 
 # ---------------------------------------------------------------------------------------
 # 1. Seed-format files.
@@ -52,7 +52,7 @@ contains "$OUT" "import" "list NOTE column"
 pass "five seed files imported in one call with names, times, kinds and reason 'import'"
 
 for d in 1 2 3; do
-  [[ $(rows_of droplink-2025010$d-030000) == "customers=100 orders=3000" ]] || fail "SQLite rows of day $d: $(rows_of droplink-2025010$d-030000)"
+  [[ $(rows_of droplink-2025010$d-030000) == "main.customers=100 main.orders=3000" ]] || fail "SQLite rows of day $d: $(rows_of droplink-2025010$d-030000)"
 done
 [[ $(rows_of droplink-postgres-20250101-040000) == "public.customers=50 public.orders=700" ]] \
   || fail "plain dump rows: $(rows_of droplink-postgres-20250101-040000)"

@@ -19,7 +19,7 @@ kill -0 $writer 2>/dev/null || fail "pgbench stopped before the backup ended"
 kill $writer; wait $writer 2>/dev/null
 createdb bench_copy
 run 0 lb restore --backup-id "$id" --target "$(pg_url bench_copy)" --to ./backups
-want=$(python3 -c "import json; m=json.load(open('backups/bench/$id.manifest.json')); print([t['rows'] for t in m['tables'] if t['name']=='public.pgbench_history'][0])")
+want=$(python3 -c "import json; m=json.load(open('backups/bench/$id.manifest.json')); print([t['rows'] for t in m['tables'] if (t['schema'], t['name']) == ('public', 'pgbench_history')][0])")
 got=$(psql -XAtq -d bench_copy -c "select count(*) from pgbench_history")
 [[ $got == "$want" ]] || fail "pgbench_history: restored $got, manifest $want"
 [[ $(psql -XAtq -d bench_copy -c "select sum(abalance) = (select sum(delta) from pgbench_history) from pgbench_accounts") == t ]] \

@@ -44,7 +44,7 @@ id=$(json_field "$OUT" 'd["id"]')
 [[ $(json_field "$OUT" 'd["kind"]') == postgres ]] || fail "kind"
 grep -rq "$PG_PASSWORD" backups && fail "the password is stored in the backups"
 grep -q '"source": "postgres://lifeboat:\*\*\*@127.0.0.1' "backups/app/$id.manifest.json" || fail "source not redacted"
-rows=$(python3 -c "import json; m=json.load(open('backups/app/$id.manifest.json')); print(' '.join(f\"{t['name']}={t['rows']}\" for t in m['tables']))")
+rows=$(python3 -c "import json; m=json.load(open('backups/app/$id.manifest.json')); print(' '.join(f\"{t['schema']}.{t['name']}={t['rows']}\" for t in m['tables']))")
 [[ $rows == *"public.customers=301"* && $rows == *"public.orders=5000"* && $rows == *"public.events_2026=187"* ]] \
   || fail "row counts from COPY blocks: $rows"
 pass "backup of a real server: .sql.zst, COPY row counts, no password stored ($rows)"

@@ -246,24 +246,194 @@ Result<Connection> parse_connection(std::string_view text) {
   return c;
 }
 
+namespace {
+
+// PostgreSQL's scanner (scan.l): ident_start [A-Za-z\200-\377_], ident_cont adds
+// digits and '$'. Bytes from 0x80 are parts of UTF-8 characters, taken as letters.
+bool ident_start(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+bool ident_cont(unsigned char c) {
+  return ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+// The COPY line grammar of postgres.hpp, one token at a time.
+class CopyLexer {
+public:
+  explicit CopyLexer(std::string_view text) : m_text(text) {}
+
+  std::size_t pos() const { return m_pos; }
+  bool at_end() const { return m_pos == m_text.size(); }
+
+  // Skips spaces and tabs; true when there were any.
+  bool skip_space() {
+    std::size_t start = m_pos;
+    while (m_pos < m_text.size() && (m_text[m_pos] == ' ' || m_text[m_pos] == '\t')) {
+      ++m_pos;
+    }
+    return m_pos > start;
+  }
+
+  bool eat(char c) {
+    if (m_pos < m_text.size() && m_text[m_pos] == c) {
+      ++m_pos;
+      return true;
+    }
+    return false;
+  }
+
+  // A keyword in any case, not followed by an identifier character.
+  bool eat_keyword(std::string_view word) {
+    if (m_text.size() - m_pos < word.size()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < word.size(); ++i) {
+      char c = m_text[m_pos + i];
+      if (c >= 'a' && c <= 'z') {
+        c = static_cast<char>(c - 'a' + 'A');
+      }
+      if (c != word[i]) {
+        return false;
+      }
+    }
+    std::size_t next = m_pos + word.size();
+    if (next < m_text.size() && ident_cont(static_cast<unsigned char>(m_text[next]))) {
+      return false;
+    }
+    m_pos = next;
+    return true;
+  }
+
+  // A bare identifier (folded to lower case, as the server does) or a quoted one.
+  Result<std::string> identifier() {
+    std::size_t start = m_pos;
+    if (eat('"')) {
+      std::string out;
+      while (true) {
+        if (m_pos >= m_text.size()) {
+          return unexpected(fmt::format("unterminated quoted identifier at byte {}", start));
+        }
+        char c = m_text[m_pos++];
+        if (c == '"') {
+          if (!eat('"')) {
+            break;
+          }
+        }
+        out.push_back(c);
+      }
+      if (out.empty()) {
+        return unexpected(fmt::format("zero-length quoted identifier at byte {}", start));
+      }
+      return out;
+    }
+    if (m_pos >= m_text.size() || !ident_start(static_cast<unsigned char>(m_text[m_pos]))) {
+      return unexpected(fmt::format("expected an identifier at byte {}", start));
+    }
+    std::string out;
+    while (m_pos < m_text.size() && ident_cont(static_cast<unsigned char>(m_text[m_pos]))) {
+      char c = m_text[m_pos++];
+      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    }
+    return out;
+  }
+
+private:
+  std::string_view m_text;
+  std::size_t m_pos = 0;
+};
+
+// Lines longer than this are cut when they span observe() calls. A COPY line of
+// pg_dump is at most 1600 columns of 63-byte names, quoted and doubled: about 210 KB.
+constexpr std::size_t k_max_line = 256 * 1024;
+// Inside a COPY block only the end marker "\." matters: three bytes tell it apart.
+constexpr std::size_t k_max_copy_line = 3;
+
+} // namespace
+
+Result<CopyTarget> parse_copy_line(std::string_view line) {
+  CopyLexer lex(line);
+  if (!lex.eat_keyword("COPY") || !lex.skip_space()) {
+    return unexpected(std::string("expected 'COPY' and a space at byte 0"));
+  }
+  CopyTarget target;
+  auto first = lex.identifier();
+  if (!first) {
+    return unexpected(first.error());
+  }
+  lex.skip_space();
+  if (lex.eat('.')) {
+    lex.skip_space();
+    auto second = lex.identifier();
+    if (!second) {
+      return unexpected(second.error());
+    }
+    target.schema = std::move(*first);
+    target.table = std::move(*second);
+    lex.skip_space();
+    if (lex.eat('.')) {
+      return unexpected(
+          fmt::format("a table name of more than two parts at byte {}", lex.pos() - 1));
+    }
+  } else {
+    target.table = std::move(*first);
+  }
+  if (lex.eat('(')) {
+    while (true) {
+      lex.skip_space();
+      auto column = lex.identifier();
+      if (!column) {
+        return unexpected(column.error());
+      }
+      lex.skip_space();
+      if (lex.eat(')')) {
+        break;
+      }
+      if (!lex.eat(',')) {
+        return unexpected(
+            fmt::format("expected ',' or ')' in the column list at byte {}", lex.pos()));
+      }
+    }
+    lex.skip_space();
+  }
+  std::size_t from = lex.pos();
+  if (!lex.eat_keyword("FROM") || !lex.skip_space() || !lex.eat_keyword("STDIN")) {
+    return unexpected(fmt::format("expected 'FROM stdin' at byte {}", from));
+  }
+  lex.skip_space();
+  if (!lex.eat(';')) {
+    return unexpected(fmt::format("expected ';' at byte {}", lex.pos()));
+  }
+  lex.skip_space();
+  if (!lex.at_end()) {
+    return unexpected(fmt::format("unexpected text after ';' at byte {}", lex.pos()));
+  }
+  return target;
+}
+
+void DumpObserver::keep(std::string_view part) {
+  std::size_t cap = m_in_copy ? k_max_copy_line : k_max_line;
+  std::size_t room = cap - std::min(cap, m_partial.size());
+  m_cut = m_cut || part.size() > room;
+  m_partial.append(part.substr(0, room));
+}
+
 void DumpObserver::observe(pipeline::Bytes bytes) {
   std::string_view chunk(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   size_t start = 0;
   while (true) {
     size_t nl = chunk.find('\n', start);
     if (nl == std::string_view::npos) {
-      // Keep only what a header line needs; COPY rows are counted by newlines alone.
-      if (m_partial.size() < 4096) {
-        m_partial.append(chunk.substr(start, std::min<size_t>(chunk.size() - start, 4096)));
-      }
+      keep(chunk.substr(start));
       return;
     }
     if (m_partial.empty()) {
       line(chunk.substr(start, nl - start));
     } else {
-      m_partial.append(chunk.substr(start, std::min<size_t>(nl - start, 4096)));
+      keep(chunk.substr(start, nl - start));
       line(m_partial);
       m_partial.clear();
+      m_cut = false;
     }
     start = nl + 1;
   }
@@ -272,21 +442,29 @@ void DumpObserver::observe(pipeline::Bytes bytes) {
 void DumpObserver::line(std::string_view l) {
   if (m_in_copy) {
     if (l == "\\.") {
+      m_tables.add(std::move(m_copy));
+      m_copy = {};
       m_in_copy = false;
     } else {
-      ++m_tables.back().second;
+      ++m_copy.rows;
     }
     return;
   }
-  if (l.starts_with("COPY ") && l.ends_with("FROM stdin;")) {
-    std::string_view rest = l.substr(5);
-    size_t end = rest.find(" (");
-    if (end == std::string_view::npos) {
-      end = rest.find(' ');
+  if (l.starts_with("COPY ") && (m_cut || l.ends_with("FROM stdin;"))) {
+    std::string shown(l.substr(0, 200));
+    if (m_cut) {
+      throw Error(ErrorKind::integrity,
+                  fmt::format("unable to read the table of COPY line '{}...': the line is longer "
+                              "than {} bytes",
+                              shown, k_max_line));
     }
-    std::string name(rest.substr(0, end));
-    name.erase(std::remove(name.begin(), name.end(), '"'), name.end());
-    m_tables.emplace_back(name, 0);
+    auto target = parse_copy_line(l);
+    if (!target) {
+      throw Error(ErrorKind::integrity,
+                  fmt::format("unable to read the table of COPY line '{}{}': {}", shown,
+                              l.size() > shown.size() ? "..." : "", target.error()));
+    }
+    m_copy = {.schema = std::move(target->schema), .table = std::move(target->table), .rows = 0};
     m_in_copy = true;
   } else if (l.starts_with("-- Dumped from database version ")) {
     m_server_version = std::string(l.substr(32));
@@ -301,6 +479,13 @@ void DumpObserver::finish() {
   if (!m_partial.empty()) {
     line(m_partial);
     m_partial.clear();
+    m_cut = false;
+  }
+  if (m_in_copy) {
+    // A dump cut inside a COPY block: keep what was counted (it fails the trailer check).
+    m_tables.add(std::move(m_copy));
+    m_copy = {};
+    m_in_copy = false;
   }
 }
 
@@ -433,30 +618,25 @@ std::vector<std::string> query(const Connection& c, const std::string& sql) {
   return rows;
 }
 
-namespace {
-// "schema.table" → "schema"."table"
-std::string quote_qualified(const std::string& name) {
-  auto dot = name.find('.');
-  return dot == std::string::npos
-             ? sql_quote(name, '"')
-             : sql_quote(name.substr(0, dot), '"') + "." + sql_quote(name.substr(dot + 1), '"');
-}
-} // namespace
-
-std::map<std::string, std::uint64_t> count_rows(const Connection& c,
-                                                const std::vector<std::string>& tables) {
-  std::map<std::string, std::uint64_t> out;
+core::Inventory count_rows(const Connection& c, const core::Inventory& tables) {
+  core::Inventory out;
   if (tables.empty()) {
     return out;
   }
+  // Rows come back as "index|count": a table's name may hold '|' or a newline, its
+  // index cannot.
   std::string sql;
-  for (const auto& t : tables) {
-    sql += (sql.empty() ? "" : " UNION ALL ") + fmt::format("SELECT {}, count(*) FROM ONLY {}",
-                                                            sql_quote(t, '\''), quote_qualified(t));
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    const auto& t = tables.tables()[i];
+    sql += (sql.empty() ? "" : " UNION ALL ") +
+           fmt::format("SELECT {}, count(*) FROM ONLY {}", i, core::quote_name(t.schema, t.table));
   }
   for (const auto& row : query(c, sql)) {
-    auto bar = row.rfind('|');
-    out[row.substr(0, bar)] = std::stoull(row.substr(bar + 1));
+    auto bar = row.find('|');
+    std::size_t i = std::stoull(row.substr(0, bar));
+    LIFEBOAT_ASSERT(bar != std::string::npos && i < tables.size());
+    const auto& t = tables.tables()[i];
+    out.add({.schema = t.schema, .table = t.table, .rows = std::stoull(row.substr(bar + 1))});
   }
   return out;
 }

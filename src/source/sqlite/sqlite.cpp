@@ -190,19 +190,22 @@ void run_checks(const Db& db, const fs::path& path, bool full, DatabaseInfo& inf
                   "Fix or remove the rows that break the foreign key before backing up.");
     }
   }
+  // SQLite reserves names starting with "sqlite_" (any case) for itself; the `_` is
+  // escaped, or LIKE would also skip a user's table "sqlitedata".
   std::vector<std::string> tables;
   {
-    Stmt s(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+    Stmt s(db, "SELECT name FROM sqlite_schema WHERE type = 'table' "
+               "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
                "AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name");
     while (s.step()) {
       tables.push_back(s.text(0));
     }
   }
-  info.tables.clear();
+  info.tables = {};
   for (const auto& t : tables) {
-    Stmt s(db, "SELECT count(*) FROM main." + sql_quote(t, '"'));
+    Stmt s(db, "SELECT count(*) FROM " + core::quote_name("main", t));
     s.step();
-    info.tables.push_back({t, static_cast<std::uint64_t>(s.int64(0))});
+    info.tables.add({.schema = "main", .table = t, .rows = static_cast<std::uint64_t>(s.int64(0))});
   }
 }
 

@@ -10,17 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "core/inventory.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace lifeboat::source::sqlite {
 
-struct TableCount {
-  std::string name;
-  std::uint64_t rows = 0;
-};
-
 struct DatabaseInfo {
-  std::vector<TableCount> tables; // every user table (not sqlite_%), sorted by name
+  // Every user table (not sqlite_*, not virtual), as ("main", name) with its rows.
+  core::Inventory tables;
   std::string sqlite_version;     // library version, e.g. "3.40.1"
   std::uint32_t page_size = 0;
   std::uint64_t page_count = 0;

@@ -20,7 +20,7 @@ Manifest sample() {
   m.data = {"app/app-20261124-030000.db.zst", 1234, std::string(64, 'a'), "db", "zstd", 3, false, {}};
   m.checksum_key = "app/app-20261124-030000.sha256";
   m.uncompressed_size = 4096;
-  m.tables = {{"orders", 5}, {"customers", 2}};
+  m.tables = {{"main", "orders", 5}, {"main", "customers", 2}};
   return m;
 }
 } // namespace
@@ -60,6 +60,80 @@ TEST(Manifest, ValidatesStrictly) {
   EXPECT_FALSE(parse_manifest("{not json"));
   // Unknown fields are ignored (compatible additions).
   EXPECT_TRUE(with([](auto& x) { x["future_field"] = 1; }));
+}
+
+TEST(Manifest, WritesSchemaAndNameOfEveryTable) {
+  Manifest m = sample();
+  m.kind = "postgres";
+  m.tables = {{"public", "a.b", 1}, {"a", "b.c", 2}, {"a.b", "c", 3}, {"we\"ird", "t", 4}};
+  auto j = nlohmann::json::parse(to_json(m));
+  EXPECT_EQ(j["tables"], nlohmann::json::parse(R"([
+    {"schema": "a", "name": "b.c", "rows": 2},
+    {"schema": "a.b", "name": "c", "rows": 3},
+    {"schema": "public", "name": "a.b", "rows": 1},
+    {"schema": "we\"ird", "name": "t", "rows": 4}])"));
+  auto back = parse_manifest(j.dump());
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->tables, m.tables);
+  EXPECT_FALSE(back->legacy_table_names);
+  EXPECT_TRUE(compare_with_manifest(*back, m.tables).empty());
+}
+
+TEST(Manifest, RejectsATableListedTwice) {
+  auto j = nlohmann::json::parse(to_json(sample()));
+  j["tables"].push_back({{"schema", "main"}, {"name", "orders"}, {"rows", 1}});
+  EXPECT_EQ(parse_manifest(j.dump()).error(),
+            "invalid manifest: table \"main\".\"orders\" is listed twice in field 'tables'");
+  j["tables"] = {{{"schema", 1}, {"name", "x"}, {"rows", 1}}};
+  EXPECT_EQ(parse_manifest(j.dump()).error(),
+            "invalid manifest: field 'schema' has the wrong type");
+  j["tables"] = {{"x"}};
+  EXPECT_EQ(parse_manifest(j.dump()).error(),
+            "invalid manifest: field 'tables' holds an entry that is not an object");
+  j["tables"] = "x";
+  EXPECT_EQ(parse_manifest(j.dump()).error(),
+            "invalid manifest: field 'tables' has the wrong type");
+}
+
+// Manifests written before "schema" was recorded stay readable.
+TEST(Manifest, ReadsTablesWithoutSchema) {
+  auto j = nlohmann::json::parse(to_json(sample()));
+  j["tables"] = nlohmann::json::parse(R"([{"name": "a.b", "rows": 1}, {"name": "x", "rows": 2}])");
+  auto sqlite = parse_manifest(j.dump());
+  ASSERT_TRUE(sqlite) << sqlite.error();
+  EXPECT_TRUE(sqlite->legacy_table_names);
+  EXPECT_EQ(sqlite->tables, (Inventory{{"main", "a.b", 1}, {"main", "x", 2}}));
+  // The old writer skipped "sqlitedata" too (LIKE 'sqlite_%'): it is no difference there.
+  Inventory now{{"main", "a.b", 1}, {"main", "x", 2}, {"main", "SQLiteData", 3}};
+  EXPECT_TRUE(compare_with_manifest(*sqlite, now).empty());
+  now.add({"main", "sqlite", 4}); // exactly "sqlite" was not skipped
+  EXPECT_EQ(compare_with_manifest(*sqlite, now).size(), 1u);
+
+  // PostgreSQL: "schema.table" with the quotes removed, split at the first dot.
+  j["kind"] = "postgres";
+  j["tables"] = nlohmann::json::parse(R"([{"name": "public.orders", "rows": 5},
+    {"name": "a.b.c", "rows": 1}, {"name": "a.b.c", "rows": 2}, {"name": "weird.t", "rows": 4},
+    {"name": "bare", "rows": 6}])");
+  auto pg = parse_manifest(j.dump());
+  ASSERT_TRUE(pg) << pg.error();
+  EXPECT_TRUE(pg->legacy_table_names);
+  EXPECT_EQ(
+      pg->tables,
+      (Inventory{{"public", "orders", 5}, {"a", "b.c", 3}, {"weird", "t", 4}, {"", "bare", 6}}));
+  // What the old writer merged, compared as it named them: the same dump matches.
+  Inventory found{{"public", "orders", 5},
+                  {"a.b", "c", 1},
+                  {"a", "b.c", 2},
+                  {"we\"ird", "t", 4},
+                  {"", "bare", 6}};
+  EXPECT_TRUE(compare_with_manifest(*pg, found).empty());
+  found.add({"public", "orders", 1});
+  EXPECT_EQ(compare_with_manifest(*pg, found),
+            (std::vector<Difference>{{.kind = Difference::Kind::rows,
+                                      .schema = "public",
+                                      .table = "orders",
+                                      .expected_rows = 5,
+                                      .found_rows = 6}}));
 }
 
 TEST(Manifest, ChecksumLineIsWhatSha256sumReads) {

@@ -87,9 +87,9 @@ TEST(SqliteSnapshot, CopiesAStaticDatabaseExactly) {
       EXPECT_EQ(query(dir / "image.db", "pragma integrity_check"), "ok");
       EXPECT_EQ(query(dir / "image.db", ".dump"), query(dir / "src.db", ".dump"));
       ASSERT_EQ(info.tables.size(), 2u);
-      EXPECT_EQ(info.tables[0].name, "c");
-      EXPECT_EQ(info.tables[0].rows, 2000u);
-      EXPECT_EQ(info.tables[1].rows, 2u);
+      EXPECT_EQ(info.tables.tables()[0].table, "c");
+      EXPECT_EQ(info.tables.tables()[0].rows, 2000u);
+      EXPECT_EQ(info.tables.tables()[1].rows, 2u);
       EXPECT_EQ(info.journal_mode, mode);
       EXPECT_EQ(info.integrity_check, "quick_check");
     }
@@ -119,7 +119,8 @@ TEST(SqliteSnapshot, ConsistentWhileAnotherProcessWrites) {
     for (int round = 0; round < 3; ++round) {
       DatabaseInfo info = snap(db, dir / "image.db");
       EXPECT_EQ(query(dir / "image.db", "pragma integrity_check"), "ok") << mode;
-      EXPECT_EQ(query(dir / "image.db", "select count(*) from c"), std::to_string(info.tables[0].rows))
+      EXPECT_EQ(query(dir / "image.db", "select count(*) from c"),
+                std::to_string(info.tables.tables()[0].rows))
           << mode;
     }
     std::system(("kill " + std::string(buf) + " 2>/dev/null; wait").c_str());
@@ -136,11 +137,29 @@ TEST(SqliteSnapshot, Chinook) {
   DatabaseInfo info = snap(dir / "chinook.db", dir / "image.db");
   std::string counts;
   for (const auto& t : info.tables) {
-    counts += t.name + "=" + std::to_string(t.rows) + " ";
+    counts += t.table + "=" + std::to_string(t.rows) + " ";
   }
   EXPECT_EQ(counts, "Album=347 Artist=275 Customer=59 Employee=8 Genre=25 Invoice=412 "
                     "InvoiceLine=2240 MediaType=5 Playlist=18 PlaylistTrack=8715 Track=3503 ");
   EXPECT_EQ(query(dir / "image.db", ".dump"), query(dir / "chinook.db", ".dump"));
+}
+
+// A table name is data: dots and quotes in it never merge two tables.
+TEST(SqliteSnapshot, TableNamesWithDotsAndQuotes) {
+  test::TempDir dir;
+  sql(dir / "names.db",
+      "CREATE TABLE \"a.b\" (x); INSERT INTO \"a.b\" VALUES (1);"
+      "CREATE TABLE \"a\"\"b\" (x); INSERT INTO \"a\"\"b\" VALUES (1), (2);"
+      "CREATE TABLE \"main.x\" (x); INSERT INTO \"main.x\" VALUES (1), (2), (3);"
+      "CREATE TABLE x (x); INSERT INTO x VALUES (1), (2), (3), (4);"
+      "CREATE TABLE \"we\"\"ird\" (x); INSERT INTO \"we\"\"ird\" VALUES (1), (2), (3), (4), (5);"
+      // Not reserved: only names starting with "sqlite_" are SQLite's own.
+      "CREATE TABLE sqlitedata (x); INSERT INTO sqlitedata VALUES (1), (2), (3), (4), (5), (6);");
+  core::Inventory want{{"main", "a.b", 1}, {"main", "a\"b", 2},    {"main", "main.x", 3},
+                       {"main", "x", 4},   {"main", "we\"ird", 5}, {"main", "sqlitedata", 6}};
+  EXPECT_EQ(snap(dir / "names.db", dir / "image.db").tables, want);
+  EXPECT_EQ(inspect(dir / "image.db").tables, want);
+  EXPECT_EQ(inspect(dir / "names.db", true).tables, want);
 }
 
 TEST(SqliteSnapshot, CorruptionIsAnIntegrityError) {
@@ -201,7 +220,7 @@ TEST(SqliteRestore, OpenReadersSeeTheNewContent) {
   EXPECT_EQ(count(), 100);
   sqlite3_close(reader);
   DatabaseInfo info = inspect(dir / "target.db");
-  EXPECT_EQ(info.tables[0].rows, 100u);
+  EXPECT_EQ(info.tables.tables()[0].rows, 100u);
 }
 
 // The read-ahead VFS must return exactly what the default VFS returns, whatever the
