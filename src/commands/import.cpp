@@ -323,6 +323,7 @@ int run_import(Context& ctx, const ImportOptions& options) {
   auto spec = value_or_throw(codec::parse_compress_spec(options.compress), ErrorKind::usage);
   std::vector<Outcome> outcomes;
   std::size_t failed = 0;
+  ErrorKind first_kind = ErrorKind::permanent;
   // Each file is a job; in a batch (or with --json) a failure is reported as its job's
   // event and the others go on. A single file's failure goes to main() like any error.
   bool keep_going = options.files.size() > 1 || ctx.json;
@@ -356,7 +357,9 @@ int run_import(Context& ctx, const ImportOptions& options) {
           }
         });
     if (!result.ok) {
-      ++failed;
+      if (failed++ == 0) {
+        first_kind = result.error->kind();
+      }
       outcomes.push_back({f, "", "failed", result.error->what(), {}});
     }
     const auto& o = outcomes.back();
@@ -391,7 +394,8 @@ int run_import(Context& ctx, const ImportOptions& options) {
     ctx.out << nlohmann::json{{"files", arr}, {"failed", failed}}.dump(2) << "\n";
   }
   if (failed > 0) {
-    throw PartialFailure(ErrorKind::permanent,
+    // One file: its own error's kind decides the exit code (a usage error stays 2).
+    throw PartialFailure(options.files.size() == 1 ? first_kind : ErrorKind::permanent,
                          fmt::format("{} of {} files could not be imported", failed,
                                      options.files.size()),
                          "The others were imported; fix or leave out the files named above and "

@@ -151,9 +151,19 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
   for (const auto& [name, list] : by_name) {
     const auto& policy = policy_for(options, name);
     std::vector<core::RetentionItem> items;
+    // The catalog's order (oldest first) is the order of the ids; within one second the
+    // start times may disagree with it by a few ms (see core/catalog), so they are made
+    // to follow it, without leaving the second, for the engine's newest-first walk.
+    TimePoint previous{};
     for (const auto* e : list) {
+      TimePoint t = e->manifest.started_at;
+      if (std::chrono::floor<std::chrono::seconds>(t) == e->id.time && t <= previous &&
+          previous + std::chrono::microseconds(1) < e->id.time + std::chrono::seconds(1)) {
+        t = previous + std::chrono::microseconds(1);
+      }
+      previous = t;
       items.push_back({.id = e->manifest.id,
-                       .time = e->manifest.started_at,
+                       .time = t,
                        .pinned = e->pinned,
                        .current = options.current_ids.contains(e->manifest.id)});
     }

@@ -23,15 +23,19 @@ std::string storage_hint(storage::Storage& s) {
   return fmt::format("Run 'lifeboat list --to {}' to see the backups there.", s.display_url());
 }
 
+// The id's second is the real start second, so it orders backups of different seconds;
+// within one second the sequence does: it is the order in which the ids were reserved
+// (two processes may read the clock in one order and reserve in the other, and the
+// ids must not contradict the listing). Then the start time, for imports and old ids.
 bool older(const CatalogEntry& a, const CatalogEntry& b) {
-  if (a.manifest.started_at != b.manifest.started_at) {
-    return a.manifest.started_at < b.manifest.started_at;
-  }
   if (a.id.time != b.id.time) {
     return a.id.time < b.id.time;
   }
   if (a.id.seq != b.id.seq) {
     return a.id.seq < b.id.seq;
+  }
+  if (a.manifest.started_at != b.manifest.started_at) {
+    return a.manifest.started_at < b.manifest.started_at;
   }
   return a.manifest.id < b.manifest.id;
 }

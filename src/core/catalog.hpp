@@ -10,8 +10,8 @@
 // command: a Catalog keeps what it read, and what this command commits, pins or removes
 // through it updates that picture instead of causing a new listing.
 //
-// Order: by the manifest's real start time (started_at, ms), then by id sequence; the
-// id's second alone cannot order two backups of one second.
+// Order: by the id's second (the real start second), then by its sequence (the order
+// the ids were reserved in), then by started_at: the listing never contradicts the ids.
 #pragma once
 
 #include <map>

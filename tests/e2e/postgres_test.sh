@@ -113,13 +113,21 @@ run 1 lb backup --db "postgres://lifeboat:wrong@127.0.0.1:$PGPORT/app" --to ./ba
 contains "$ERR" "authentication failed for 'postgres://lifeboat:***@127.0.0.1:$PGPORT/app'"
 not_contains "$ERR" "wrong"
 closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-run 1 lb backup --db "postgres://lifeboat:x@127.0.0.1:$closed/app" --to ./backups
+run 1 lb backup --db "postgres://lifeboat:x@127.0.0.1:$closed/app" --to ./unreachable
 contains "$ERR" "unable to connect to"
 run 1 lb backup --db "$(pg_url nosuchdb)" --to ./backups
 contains "$ERR" "database 'nosuchdb' does not exist"
 mkdir -p emptybin; run 1 env PATH="$T/emptybin" "$LIFEBOAT" backup --db "$(pg_url app)" --to ./nopgdump
 contains "$ERR" "program 'pg_dump' is not installed"; contains "$ERR" "postgresql-client"
 pass "wrong password, unreachable server, missing database and missing pg_dump are specific"
+
+# Another server's database "app" is another database: it never joins app's history.
+run 2 lb backup --db "postgres://lifeboat:x@127.0.0.1:$closed/app" --to ./backups
+contains "$ERR" "backups named 'app' in './backups' are of 'postgres://lifeboat:***@127.0.0.1:$PGPORT/app'"
+contains "$ERR" "Pass --name"
+# The same database written another way (keywords instead of a URL) is the same source.
+run 0 lb backup --db "host=127.0.0.1 port=$PGPORT user=lifeboat dbname=app password=$PG_PASSWORD" --to ./backups --no-prune
+pass "a backup name keeps to one PostgreSQL database, however its connection is written"
 
 # kill -9 of pg_dump in the middle: the backup fails, nothing is listed, the next works.
 psql_in app -c "INSERT INTO orders (customer_id, amount, line) SELECT 1, 1, repeat('x', 500) FROM generate_series(1, 300000)" >/dev/null

@@ -107,7 +107,7 @@ def main():
 
 main()
 PY
-DEFAULT='{"daily": 30, "weekly": 12, "monthly": 12}'
+DEFAULT='{"daily": 30, "weekly": 12, "monthly": 12, "within_hours": 48, "within_text": "2d"}'
 model() { python3 "$T/model.py" "$@"; }
 # snap DIR: one hash over every file's name, size, mtime and content.
 snap() { (cd "$1" && find . -type f -printf '%P %s %T@\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum; }
@@ -282,7 +282,7 @@ pass "--keep-last 5 keeps the 5 newest; --keep-daily 0 exits 2 and removes nothi
 # A bad policy in the configuration stops a backup before anything is stored, rather
 # than after (a backup followed by a failed prune).
 printf '[retention]\ntimezone = "Mars/Base"\n' > badtz.toml
-printf '[retention]\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n' > keepnone.toml
+printf '[retention]\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\nkeep_within = "0d"\n' > keepnone.toml
 sqlite3 tiny.db "CREATE TABLE t(x); INSERT INTO t VALUES (1);"
 run 2 lb --config badtz.toml backup --db tiny.db --to ./refused
 contains "$ERR" "unknown time zone 'Mars/Base'"
@@ -480,9 +480,11 @@ pass "--no-prune removes nothing and reports no prune"
 
 run 0 lb list --to ./ab --json; echo "$OUT" > ab.json
 sleep 1
-run 0 lb backup --db app.db --to ./ab --json
+# Without keep_within the same day's earlier backups go, so something is freed.
+printf '[retention]\nkeep_within = "0d"\n' > nowithin.toml
+run 0 lb --config nowithin.toml backup --db app.db --to ./ab --json
 id=$(json_field "$OUT" 'd["id"]')
-expect=$(model expect "$DEFAULT" ab.json app "$id")
+expect=$(model expect '{"daily": 30, "weekly": 12, "monthly": 12}' ab.json app "$id")
 [[ $(json_field "$OUT" '"\n".join(sorted(d["prune"]["removed"]))') == "$(sed -n 's/^remove //p' <<<"$expect" | sort)" ]] \
   || fail "backup --json prune.removed differs from the model: $OUT / $expect"
 [[ $(json_field "$OUT" 'd["prune"]["leftovers_removed"]') == 0 ]] || fail "leftovers_removed: $OUT"
