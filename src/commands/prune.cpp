@@ -199,11 +199,18 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
         continue;
       }
       throw_if_cancelled();
+      auto id = *core::BackupId::parse(it->id, name);
+      // The id stays taken after its backup is gone: its reservation is written again
+      // (a tombstone, removed with the leftovers a day later), so a backup started in
+      // the same second cannot be given the id just freed (docs/format.md).
+      ctx.storage.write_all(id.reservation_key(), "removed by prune\n",
+                            {.content_type = "text/plain"});
       // The manifest first: from here on the backup does not exist.
-      remove_object(ctx, core::BackupId::parse(it->id, name)->manifest_key());
+      remove_object(ctx, id.manifest_key());
       catalog.forget(it->id);
       for (const auto& o : objects_of[it->id]) {
-        if (!is_manifest(o)) {
+        auto kind = core::parse_object_key(o.key);
+        if (!is_manifest(o) && !(kind && kind->kind == core::ObjectKind::reservation)) {
           remove_object(ctx, o.key);
         }
       }
