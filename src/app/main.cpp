@@ -348,9 +348,11 @@ int main(int argc, char** argv) {
       rc = commands::run_pin(ctx, pin->parsed() ? pin_id : unpin_id, pin->parsed());
     } else if (restore->parsed()) {
       commands::restore_plan(cfg, env("DATABASE_URL"), restore_opts);
-      rc = commands::run_restore(ctx, restore_opts);
+      commands::JobRunner::run(&events, {.job = "restore", .database = restore_opts.selector.name.value_or("")},
+                               [&](commands::JobScope&) { rc = commands::run_restore(ctx, restore_opts); });
     } else if (verify->parsed()) {
-      rc = commands::run_verify(ctx, verify_opts);
+      commands::JobRunner::run(&events, {.job = "verify", .database = verify_opts.selector.name.value_or("")},
+                               [&](commands::JobScope&) { rc = commands::run_verify(ctx, verify_opts); });
     } else if (prune->parsed()) {
       prune_opts.policies = policies.policies;
       prune_opts.default_policy = policies.default_policy;
@@ -375,7 +377,8 @@ int main(int argc, char** argv) {
           throw Error(ErrorKind::usage, e.what(), e.hint());
         }
       }
-      rc = commands::run_prune(ctx, prune_opts);
+      commands::JobRunner::run(&events, {.job = "prune", .database = prune_opts.name.value_or("")},
+                               [&](commands::JobScope&) { rc = commands::run_prune(ctx, prune_opts); });
     } else if (import_cmd->parsed()) {
       if (!import_time.empty()) {
         import_opts.time = import_time;

@@ -172,7 +172,10 @@ std::string derive_name(std::string_view stem) {
     out.resize(57);
     lossy = true;
   }
-  if (out.empty()) {
+  // Nothing readable left ("日本" → "_"): "db" reads better, the hash tells them apart.
+  if (std::none_of(out.begin(), out.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      })) {
     out = "db";
     lossy = lossy || !stem.empty();
   }
