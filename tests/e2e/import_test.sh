@@ -185,8 +185,10 @@ run 0 lb prune --name old --keep-last 1 --json --to ./backups
 [[ $(json_field "$OUT" 'd["removed"]') == 2 ]] || fail "prune of imports: $OUT"
 run 0 lb list --name old --to ./backups --json
 [[ $(json_field "$OUT" '[e["id"] for e in d]') == "['old-20240301-000000']" ]] || fail "after prune: $OUT"
-[[ $(ls backups/old) == "$(printf '%s\n' old-20240301-000000.db.zst old-20240301-000000.manifest.json old-20240301-000000.sha256)" ]] \
+# What is left of a removed backup is its reservation for a day (the id stays taken).
+[[ $(ls backups/old | grep -v '\.reserved$') == "$(printf '%s\n' old-20240301-000000.db.zst old-20240301-000000.manifest.json old-20240301-000000.sha256)" ]] \
   || fail "objects after prune: $(ls backups/old)"
+[[ $(ls backups/old | grep -c '\.reserved$') == 2 ]] || fail "the removed ids are not kept reserved: $(ls backups/old)"
 pass "three imports pruned with --keep-last 1: two removed with their objects"
 
 # ---------------------------------------------------------------------------------------

@@ -122,8 +122,9 @@ for name in sorted(os.listdir(root)):
     files = os.listdir(os.path.join(root, name))
     ids = {f[:-len(".manifest.json")] for f in files if f.endswith(".manifest.json")}
     for f in sorted(files):
-        m = re.match(r"^(.+-\d{8}-\d{6})\.", f)
-        if m and m.group(1) not in ids:
+        m = re.match(r"^(.+-\d{8}-\d{6}(?:-\d+)?)\.", f)
+        # A removed backup's reservation stays a day on purpose (its id stays taken).
+        if m and m.group(1) not in ids and not f.endswith(".reserved"):
             print(f"{name}/{f}")
 PY
 }
@@ -237,7 +238,8 @@ echo "$ERR" > prune.err
 [[ $(json_field "$OUT" '"\n".join(sorted(b["id"] for b in d["databases"][0]["backups"] if b["action"] == "remove"))') == "$dry_remove" ]] \
   || fail "prune removed another set than its dry run"
 [[ $(ids_in backups droplink) == "$dry_keep" ]] || fail "the manifests left are not the kept set"
-[[ $(ls backups/droplink | wc -l) == $(( 3 * $(wc -l <<<"$dry_keep") )) ]] || fail "objects of removed backups are left"
+[[ $(ls backups/droplink | grep -v '\.reserved$' | wc -l) == $(( 3 * $(wc -l <<<"$dry_keep") )) ]] || fail "objects of removed backups are left"
+[[ $(ls backups/droplink | grep -c '\.reserved$') == $(wc -w <<<"$dry_remove") ]] || fail "removed ids are not kept reserved for a day"
 [[ $(json_field "$OUT" 'd["bytes_freed"]') == "$measured" ]] || fail "bytes_freed $(json_field "$OUT" 'd["bytes_freed"]') != measured $measured"
 [[ $(json_field "$OUT" 'd["removed"]') == "$n_remove" ]] || fail "removed count"
 python3 - "$dry_remove" prune.err <<'PY' || fail "stderr does not log each removal manifest first"
@@ -334,9 +336,11 @@ for try in $(seq 1 12); do
   run 0 lb prune --keep-last $keep_n --to ./k
   [[ $(orphans k | wc -l) == "$n_orphans" ]] || fail "young leftovers were removed"
   find k -type f -exec touch -d '2 days ago' {} +
+  n_reserved=$(find k -name '*.reserved' | wc -l) # the removed ids' day is over too
   run 0 lb prune --keep-last $keep_n --to ./k --json
   [[ -z $(orphans k) ]] || fail "leftovers remain after the second prune: $(orphans k | head)"
-  [[ $(json_field "$OUT" 'len(d["leftovers"])') == "$n_orphans" ]] || fail "leftovers reported: $OUT"
+  [[ -z $(find k -name '*.reserved') ]] || fail "day-old reservations remain: $(find k -name '*.reserved' | head -3)"
+  [[ $(json_field "$OUT" 'len(d["leftovers"])') == "$((n_orphans + n_reserved))" ]] || fail "leftovers reported: $OUT"
   [[ $(ids_in k droplink | wc -l) == "$keep_n" ]] || fail "after the second prune: $(ids_in k droplink | wc -l) backups"
   msg=$(complete k) || fail "after the second prune: $msg"
   run 0 lb verify --all --to ./k

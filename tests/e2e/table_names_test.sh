@@ -8,11 +8,11 @@ source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/pg.sh"
 
 tables_of() { # tables_of NAME ID: "schema|name=rows" per table, in manifest order
-  python3 -c "import json; m=json.load(open('backups/$1/$2.manifest.json')); print(' '.join(f\"{t['schema']}|{t['name']}={t['rows']}\" for t in m['tables']))"
+  python3 -c "import json; m=json.load(open('${STORE:-backups}/$1/$2.manifest.json')); print(' '.join(f\"{t['schema']}|{t['name']}={t['rows']}\" for t in m['tables']))"
 }
 edit_manifest() { # edit_manifest NAME ID PYTHON: runs PYTHON on `m`, writes the manifest back
   python3 -c "import json
-p='backups/$1/$2.manifest.json'; m=json.load(open(p))
+p='${STORE:-backups}/$1/$2.manifest.json'; m=json.load(open(p))
 $3
 json.dump(m, open(p, 'w'), indent=2, ensure_ascii=False)"
 }
@@ -77,7 +77,9 @@ INSERT INTO "a.b"."c" SELECT generate_series(1, 3);
 INSERT INTO "we""ird"."t" SELECT generate_series(1, 4);
 INSERT INTO "日本"."表 (1)" SELECT 'x', i FROM generate_series(1, 5) i;
 SQL
-run 0 lb backup --db "$(pg_url names)" --to ./backups --json
+# PostgreSQL's database "names" is another source than names.db: its own storage.
+STORE=pgbackups
+run 0 lb backup --db "$(pg_url names)" --to ./pgbackups --json
 id=$(json_field "$OUT" 'd["id"]')
 [[ $(json_field "$OUT" 'd["tables"]') == 5 && $(json_field "$OUT" 'd["rows"]') == 15 ]] \
   || fail "backup --json counts: $OUT"
@@ -85,30 +87,30 @@ got=$(tables_of names "$id")
 [[ $got == 'a|b.c=2 a.b|c=3 public|a.b=1 we"ird|t=4 日本|表 (1)=5' ]] || fail "PostgreSQL manifest tables: $got"
 pass "PostgreSQL: public.\"a.b\", \"a\".\"b.c\", \"a.b\".\"c\", \"we\"\"ird\".\"t\" are distinct manifest entries"
 
-run 0 lb verify --backup-id "$id" --deep --to ./backups
+run 0 lb verify --backup-id "$id" --deep --to ./pgbackups
 createdb names_copy
-run 0 lb restore --backup-id "$id" --target "$(pg_url names_copy)" --to ./backups
+run 0 lb restore --backup-id "$id" --target "$(pg_url names_copy)" --to ./pgbackups
 got=$(psql -XAtq -d names_copy -c 'select concat((select count(*) from public."a.b"), (select count(*) from "a"."b.c"), (select count(*) from "a.b"."c"), (select count(*) from "we""ird"."t"), (select count(*) from "日本"."表 (1)"))')
 [[ $got == 12345 ]] || fail "restored PostgreSQL rows: $got"
 pass "PostgreSQL: verify --deep and restore check every table by its exact name"
 
-cp "backups/names/$id.manifest.json" pg.manifest
+cp "pgbackups/names/$id.manifest.json" pg.manifest
 edit_manifest names "$id" "[t.update(rows=30) for t in m['tables'] if (t['schema'], t['name']) == ('a.b', 'c')]"
-run 1 lb verify --backup-id "$id" --deep --to ./backups
+run 1 lb verify --backup-id "$id" --deep --to ./pgbackups
 contains "$ERR" "lifeboat: error: the dump in backup '$id' does not match backup '$id': table \"a.b\".\"c\" has 3 rows, expected 30"
 createdb names_bad
-run 1 lb restore --backup-id "$id" --target "$(pg_url names_bad)" --to ./backups
+run 1 lb restore --backup-id "$id" --target "$(pg_url names_bad)" --to ./pgbackups
 contains "$ERR" "lifeboat: error: dump of backup '$id' does not match its manifest: table \"a.b\".\"c\" has 3 rows, expected 30; nothing was changed"
 [[ $(psql -XAtq -d names_bad -c "select count(*) from pg_tables where schemaname not in ('pg_catalog', 'information_schema')") == 0 ]] \
   || fail "a failed restore left tables behind"
 pass "PostgreSQL: a changed row count is named with its quoted table, nothing restored"
 
-cp pg.manifest "backups/names/$id.manifest.json"
+cp pg.manifest "pgbackups/names/$id.manifest.json"
 to_legacy names "$id"
-got=$(python3 -c "import json; print(sorted(t['name'] for t in json.load(open('backups/names/$id.manifest.json'))['tables']))")
+got=$(python3 -c "import json; print(sorted(t['name'] for t in json.load(open('pgbackups/names/$id.manifest.json'))['tables']))")
 [[ $got == "['a.b.c', 'a.b.c', 'public.a.b', 'weird.t', '日本.表 (1)']" ]] || fail "legacy names: $got"
-run 0 lb verify --backup-id "$id" --deep --to ./backups
+run 0 lb verify --backup-id "$id" --deep --to ./pgbackups
 createdb names_legacy
-run 0 lb restore --backup-id "$id" --target "$(pg_url names_legacy)" --to ./backups
+run 0 lb restore --backup-id "$id" --target "$(pg_url names_legacy)" --to ./pgbackups
 [[ $(psql -XAtq -d names_legacy -c 'select count(*) from "a.b"."c"') == 3 ]] || fail "legacy restore rows"
 pass "PostgreSQL: a manifest from before schema was recorded (ambiguous names) still verifies and restores"
