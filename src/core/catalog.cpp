@@ -207,7 +207,15 @@ std::optional<std::string> Catalog::only_name(const std::optional<std::string>& 
   if (name) {
     return name;
   }
-  auto all = names();
+  // Names with a backup --latest/--before could pick (a name that holds only safety
+  // backups, such as a staging database restored into, does not make it ambiguous).
+  std::set<std::string> seen;
+  for (const auto& e : load("")) {
+    if (!e.manifest.is_safety()) {
+      seen.insert(e.manifest.name);
+    }
+  }
+  std::vector<std::string> all(seen.begin(), seen.end());
   if (all.size() > 1) {
     std::string list;
     for (const auto& n : all) {

@@ -100,9 +100,10 @@ run 0 lb prune --to ./refresh
 [[ $(ids_of refresh prod) == "$prod_ids" ]] || fail "prune after a staging refresh changed prod's history: $(ids_of refresh prod)"
 run 0 lb restore --backup-id "$safety" --target staging.db --to ./refresh --yes --json
 [[ $(counts staging.db) == "$staging_before" ]] || fail "the safety backup did not restore staging"
-# --latest of a storage with two databases asks which.
-run 2 lb restore --latest --target x.db --to ./refresh --yes
-contains "$ERR" "ambiguous"; contains "$ERR" "--name"
+# Staging's safety backups do not make --latest ambiguous: it is prod's latest.
+rm -f x.db
+run 0 lb restore --latest --target x.db --to ./refresh --yes --json
+[[ $(json_field "$OUT" 'd["id"]') == "$(ids_of refresh prod | tail -1)" ]] || fail "--latest next to safety backups: $OUT"
 pass "a staging refresh files the safety backup under staging, leaves prod's history intact, and undoes"
 
 # ---- 4. names never collide ---------------------------------------------------
@@ -123,6 +124,9 @@ for n in "${names[@]}"; do
   [[ $(counts r.db) == "100/$i" ]] || fail "$n restores $(counts r.db), expected 100/$i"
   i=$((i + 1))
 done
+# --latest of a storage with several databases asks which.
+run 2 lb restore --latest --target x.db --to ./names --yes
+contains "$ERR" "ambiguous"; contains "$ERR" "--name"
 # The same file name in another directory is another database: refused, exit 2.
 make_db a/app.db 5; make_db b/app.db 6
 run 0 lb backup --db a/app.db --to ./same
