@@ -190,7 +190,7 @@ CatalogEntry Catalog::find(const std::string& id) {
   }
   if (!m_problems.empty()) {
     for (const auto& p : m_problems) {
-      if (p.manifest_key.ends_with("/" + id + ".manifest.json")) {
+      if (p.manifest_key == parsed->manifest_key()) {
         throw Error(ErrorKind::integrity,
                     fmt::format("manifest '{}' of backup '{}' is unreadable: {}", p.manifest_key,
                                 id, p.message));
