@@ -450,7 +450,17 @@ void DumpObserver::line(std::string_view l) {
     }
     return;
   }
-  if (l.starts_with("COPY ") && (m_cut || l.ends_with("FROM stdin;"))) {
+  // pg_dump announces every data block with a comment header ("-- Data for Name: t;
+  // Type: TABLE DATA; ...") followed only by "--" and blank lines; a "COPY ... FROM
+  // stdin;" anywhere else is text of the schema (a function body, a comment, a default
+  // value) and must not start counting, or it would swallow the real blocks after it.
+  bool announced = m_data_header;
+  if (l.starts_with("-- Data for Name: ") && l.find("; Type: TABLE DATA;") != std::string_view::npos) {
+    m_data_header = true;
+  } else if (!(l.empty() || l == "--")) {
+    m_data_header = false;
+  }
+  if (announced && l.starts_with("COPY ") && (m_cut || l.ends_with("FROM stdin;"))) {
     std::string shown(l.substr(0, 200));
     if (m_cut) {
       throw Error(ErrorKind::integrity,

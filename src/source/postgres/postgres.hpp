@@ -80,6 +80,7 @@ private:
   std::string m_partial; // the start of a line split across observe() calls
   bool m_cut = false;    // m_partial lost bytes past its cap
   bool m_in_copy = false;
+  bool m_data_header = false; // since pg_dump's "-- Data for Name: ...; Type: TABLE DATA;" header
   core::TableCount m_copy; // the COPY block being counted
   core::Inventory m_tables;
   std::string m_server_version;

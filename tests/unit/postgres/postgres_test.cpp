@@ -64,9 +64,9 @@ TEST(DumpObserver, CountsCopyRowsAcrossAnyChunking) {
   std::string dump =
       "--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.18\n"
       "-- Dumped by pg_dump version 15.18\n\n"
-      "COPY public.\"Orders\" (id, note) FROM stdin;\n1\ta\n2\tb\\nc\n3\t\\N\n\\.\n\n"
-      "COPY public.empty (id) FROM stdin;\n\\.\n\n"
-      "COPY s.t (x) FROM stdin;\n" + std::string(5000, 'x') + "\n\\.\n"
+      "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY public.\"Orders\" (id, note) FROM stdin;\n1\ta\n2\tb\\nc\n3\t\\N\n\\.\n\n"
+      "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY public.empty (id) FROM stdin;\n\\.\n\n"
+      "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY s.t (x) FROM stdin;\n" + std::string(5000, 'x') + "\n\\.\n"
       "--\n-- PostgreSQL database dump complete\n--\n\n";
   for (size_t chunk : {size_t{1}, size_t{7}, size_t{4096}, dump.size()}) {
     DumpObserver o;
@@ -152,11 +152,11 @@ TEST(CopyLine, ErrorsNameWhatAndWhere) {
 }
 
 TEST(DumpObserver, TablesWithDotsAndQuotesStayDistinct) {
-  std::string dump = "COPY public.\"a.b\" (x) FROM stdin;\n1\n\\.\n\n"
-                     "COPY \"a\".\"b.c\" (x) FROM stdin;\n1\n2\n\\.\n\n"
-                     "COPY \"a.b\".c (x) FROM stdin;\n1\n2\n3\n\\.\n\n"
-                     "COPY \"we\"\"ird\".t (\"FROM stdin;\") FROM stdin;\n1\n2\n3\n4\n\\.\n\n"
-                     "COPY 日本.\"表\" (列) FROM stdin;\nx\n\\.\n"
+  std::string dump = "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY public.\"a.b\" (x) FROM stdin;\n1\n\\.\n\n"
+                     "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY \"a\".\"b.c\" (x) FROM stdin;\n1\n2\n\\.\n\n"
+                     "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY \"a.b\".c (x) FROM stdin;\n1\n2\n3\n\\.\n\n"
+                     "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY \"we\"\"ird\".t (\"FROM stdin;\") FROM stdin;\n1\n2\n3\n4\n\\.\n\n"
+                     "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY 日本.\"表\" (列) FROM stdin;\nx\n\\.\n"
                      "-- PostgreSQL database dump complete\n";
   for (size_t chunk : {size_t{1}, size_t{5}, dump.size()}) {
     EXPECT_EQ(observe_all(dump, chunk), (core::Inventory{{"public", "a.b", 1},
@@ -174,7 +174,7 @@ TEST(DumpObserver, LongColumnListsAndLongRowsAcrossChunks) {
   for (int i = 0; i < 1600; ++i) {
     columns += (i ? ", \"" : "\"") + std::string(58, 'c') + fmt::format("{:04}", i) + "\"";
   }
-  std::string dump = "COPY public.wide (" + columns + ") FROM stdin;\n" + std::string(300000, 'x') +
+  std::string dump = "--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY public.wide (" + columns + ") FROM stdin;\n" + std::string(300000, 'x') +
                      "\n\\.x\n\\\\.\n\\.\n";
   for (size_t chunk : {size_t{7}, size_t{4096}, dump.size()}) {
     EXPECT_EQ(observe_all(dump, chunk), (core::Inventory{{"public", "wide", 3}})) << chunk;
@@ -184,7 +184,7 @@ TEST(DumpObserver, LongColumnListsAndLongRowsAcrossChunks) {
 TEST(DumpObserver, ACopyLineItCannotReadFailsLoudly) {
   DumpObserver o;
   try {
-    o.observe(pipeline::as_bytes(std::string_view("COPY public.\"broken (x) FROM stdin;\n")));
+    o.observe(pipeline::as_bytes(std::string_view("--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY public.\"broken (x) FROM stdin;\n")));
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::integrity);
@@ -194,4 +194,27 @@ TEST(DumpObserver, ACopyLineItCannotReadFailsLoudly) {
   }
   // Not a data block: nothing follows it, so it is no table of the dump.
   EXPECT_TRUE(observe_all("COPY public.t (x) TO stdout;\n", 3).empty());
+}
+
+TEST(DumpObserver, CopyTextOutsideADataBlockIsNotCounted) {
+  // The class: "COPY ... FROM stdin;" as schema text (a function body, a comment, a view's
+  // definition) must not start a block, or it swallows the real blocks after it.
+  std::string header = "--\n-- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: -\n--\n\n";
+  std::string dump =
+      "CREATE FUNCTION public.load() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n"
+      "COPY public.t (x) FROM stdin;\nEND\n$$;\n\n"
+      "COMMENT ON TABLE public.t IS '\nCOPY public.t (x) FROM stdin;\n';\n\n"
+      "--\n-- Name: t; Type: TABLE; Schema: public; Owner: -\n--\n\n"
+      "COPY public.t (x) FROM stdin;\n" +
+      header + "COPY public.t (x) FROM stdin;\n1\n2\n\\.\n\n" + header +
+      "COPY public.u (x) FROM stdin;\n1\n\\.\n\n-- PostgreSQL database dump complete\n";
+  for (size_t chunk : {size_t{1}, size_t{9}, dump.size()}) {
+    DumpObserver o;
+    for (size_t pos = 0; pos < dump.size(); pos += chunk) {
+      o.observe(pipeline::as_bytes(std::string_view(dump).substr(pos, chunk)));
+    }
+    o.finish();
+    EXPECT_EQ(o.tables(), (core::Inventory{{"public", "t", 2}, {"public", "u", 1}})) << chunk;
+    EXPECT_TRUE(o.complete());
+  }
 }
