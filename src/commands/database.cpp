@@ -9,7 +9,12 @@
 namespace lifeboat::commands {
 
 std::string DatabaseUrl::display() const {
-  return kind == Kind::sqlite ? path.string() : redact_url(url);
+  if (kind == Kind::sqlite) {
+    return path.string();
+  }
+  // Redacted from libpq's parsed form (source/postgres), never by pattern.
+  auto c = source::postgres::parse_connection(url);
+  return c ? c->display : std::string("(an unreadable PostgreSQL connection)");
 }
 
 Result<DatabaseUrl> parse_database_url(std::string_view text) {

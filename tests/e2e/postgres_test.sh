@@ -171,3 +171,40 @@ mkdir byhand && (cd byhand && BACKUPS="$T/backups" ID="$id" NAME=app DATABASE_UR
   bash -euo pipefail -c "$block") >/dev/null || fail "README postgres recovery failed"
 [[ $(psql -XAtq -d byhand -c "select count(*) from customers") == 301 ]] || fail "by-hand rows"
 pass "the README's by-hand PostgreSQL recovery works without lifeboat"
+
+# Passwords that need encoding, in the userinfo and as ?password=: never in any process's
+# argv (polled from /proc while the backup and the restore run), output or stored object.
+hard='p/+=?@:#% w'
+enc=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=''))" "$hard")
+psql -XAtq -c "CREATE ROLE hardpw LOGIN SUPERUSER PASSWORD '$hard'" >/dev/null
+createdb app_hard
+poll_argv() { # poll_argv FILE: every cmdline seen until killed
+  while :; do
+    for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' <"$f" 2>/dev/null; echo; done >>"$1"
+  done
+}
+# The secrets come through the environment (DATABASE_URL, PGPASSWORD), never lifeboat's
+# own command line: exported in a subshell, so no `env VAR=...` process shows them either.
+for url in "postgres://hardpw:$enc@127.0.0.1:$PGPORT/app" \
+           "postgres://hardpw@127.0.0.1:$PGPORT/app?password=$enc&sslmode=disable"; do
+  : >argv.seen
+  poll_argv argv.seen & poller=$!
+  (
+    export DATABASE_URL="$url"; unset PGPASSWORD
+    run 0 lb backup --to ./hard --name hard --json --verbose
+    echo "$OUT$ERR" >seen.txt
+    export PGPASSWORD="$hard"
+    run 0 lb restore --latest --name hard --target "postgres://hardpw@127.0.0.1:$PGPORT/app_hard" \
+      --to ./hard --yes --verbose
+    echo "$OUT$ERR" >>seen.txt
+  ) || fail "backup or restore with a hard password failed"
+  kill $poller; wait $poller 2>/dev/null
+  grep -q "pg_dump" argv.seen || fail "the poller never saw pg_dump running"
+  grep -q "psql" argv.seen || fail "the poller never saw psql running"
+  for needle in "$hard" "$enc" "p/+" "p%2F"; do
+    ! grep -q -F -- "$needle" argv.seen || fail "the password ($needle) was in a process's argv: $(grep -F -- "$needle" argv.seen | head -2)"
+    ! grep -q -F -- "$needle" seen.txt || fail "the password ($needle) was printed: $(cat seen.txt)"
+    ! grep -r -q -F -- "$needle" hard || fail "the password ($needle) is in the storage"
+  done
+done
+pass "passwords with / + = ? @ : # % and ?password= never reach argv, output or storage"

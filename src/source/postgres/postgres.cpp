@@ -16,30 +16,6 @@ namespace lifeboat::source::postgres {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%') {
-      int hi = i + 1 < s.size() ? hex_value(s[i + 1]) : -1;
-      int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 std::map<std::string, std::string> child_env(const Connection& c) {
   std::map<std::string, std::string> env;
   if (!c.password.empty()) {
@@ -166,82 +142,93 @@ std::string connection_identity(const std::string& conninfo) {
 } // namespace
 
 Result<Connection> parse_connection(std::string_view text) {
-  Connection c;
+  // libpq's own parser reads URLs and keyword strings alike (a "?password=" query
+  // parameter, percent-encoding, quoting), so what lifeboat hands to pg_dump is exactly
+  // what libpq would have connected to, minus the password, which goes through the
+  // environment. A string libpq refuses is reported without any part of it: it may
+  // hold a password.
   std::string s(trim(text));
-  if (s.starts_with("postgres://") || s.starts_with("postgresql://")) {
-    size_t start = s.find("://") + 3;
-    size_t auth_end = s.find_first_of("/?", start);
-    std::string authority = s.substr(start, auth_end == std::string::npos ? std::string::npos
-                                                                          : auth_end - start);
-    std::string rest = auth_end == std::string::npos ? "" : s.substr(auth_end);
-    std::string userinfo;
-    std::string hostpart = authority;
-    if (auto at = authority.rfind('@'); at != std::string::npos) {
-      userinfo = authority.substr(0, at);
-      hostpart = authority.substr(at + 1);
-    }
-    std::string user = userinfo;
-    if (auto colon = userinfo.find(':'); colon != std::string::npos) {
-      user = userinfo.substr(0, colon);
-      c.password = Secret(percent_decode(userinfo.substr(colon + 1)));
-    }
-    c.conninfo = s.substr(0, start) + (user.empty() ? "" : user + "@") + hostpart + rest;
-    std::string path = rest.starts_with("/") ? rest.substr(1) : "";
-    c.dbname = percent_decode(path.substr(0, path.find('?')));
-    c.display = s.substr(0, start) + (user.empty() ? "" : user + (c.password.empty() ? "" : ":***") + "@") +
-                hostpart + rest;
-    c.display = redact_url(c.display);
-    c.identity = connection_identity(c.conninfo);
-    return c;
+  char* error = nullptr;
+  PQconninfoOption* options = s.empty() ? nullptr : PQconninfoParse(s.c_str(), &error);
+  if (error != nullptr) {
+    PQfreemem(error);
   }
-  if (s.find('=') == std::string::npos) {
-    return unexpected(fmt::format("invalid PostgreSQL connection '{}'", redact_url(s)));
+  if (options == nullptr) {
+    return unexpected(std::string(
+        "invalid PostgreSQL connection: libpq cannot read it (it is not shown, as it may hold "
+        "a password); use postgres://USER@HOST:PORT/DBNAME or \"host=... dbname=...\""));
   }
-  // libpq keyword string: key=value pairs, values optionally in single quotes.
-  std::string out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') {
-      ++i;
-    }
-    size_t eq = s.find('=', i);
-    if (eq == std::string::npos) {
-      break;
-    }
-    std::string key(trim(std::string_view(s).substr(i, eq - i)));
-    size_t j = eq + 1;
-    while (j < s.size() && s[j] == ' ') {
-      ++j;
-    }
-    std::string value;
-    std::string raw_value;
-    if (j < s.size() && s[j] == '\'') {
-      size_t k = j + 1;
-      while (k < s.size() && s[k] != '\'') {
-        if (s[k] == '\\' && k + 1 < s.size()) {
-          ++k;
-        }
-        value.push_back(s[k++]);
-      }
-      raw_value = s.substr(j, k + 1 - j);
-      i = k + 1;
-    } else {
-      size_t k = s.find(' ', j);
-      value = s.substr(j, k == std::string::npos ? std::string::npos : k - j);
-      raw_value = value;
-      i = k == std::string::npos ? s.size() : k;
-    }
-    if (key == "password") {
-      c.password = Secret(value);
+  Connection c;
+  std::vector<std::pair<std::string, std::string>> given; // in libpq's option order
+  for (auto* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) {
       continue;
     }
-    if (key == "dbname") {
-      c.dbname = value;
+    std::string key = o->keyword;
+    if (key == "password") {
+      c.password = Secret(o->val);
+      continue;
     }
-    out += (out.empty() ? "" : " ") + key + "=" + raw_value;
+    given.emplace_back(key, o->val);
   }
-  c.conninfo = out;
-  c.display = out + (c.password.empty() ? "" : " password=***");
+  PQconninfoFree(options);
+
+  auto quoted = [](const std::string& v) {
+    std::string out = "'";
+    for (char ch : v) {
+      if (ch == '\'' || ch == '\\') {
+        out.push_back('\\');
+      }
+      out.push_back(ch);
+    }
+    return out + "'";
+  };
+  auto value = [&](const char* key) {
+    for (const auto& [k, v] : given) {
+      if (k == key) {
+        return v;
+      }
+    }
+    return std::string();
+  };
+  for (const auto& [k, v] : given) {
+    c.conninfo += (c.conninfo.empty() ? "" : " ") + k + "=" + quoted(v);
+  }
+  c.dbname = value("dbname");
+
+  // What messages and manifests show, built from the parsed form: the URL shape for
+  // URLs, the keyword shape for keyword strings; secrets as ***.
+  bool url = s.starts_with("postgres://") || s.starts_with("postgresql://");
+  auto shown = [](const std::string& k, const std::string& v) {
+    return k == "sslpassword" ? std::string("***") : v;
+  };
+  if (url) {
+    std::string user = value("user");
+    std::string host = value("host").empty() ? value("hostaddr") : value("host");
+    std::string port = value("port");
+    c.display = s.substr(0, s.find("://") + 3);
+    if (!user.empty()) {
+      c.display += user + (c.password.empty() ? "" : ":***") + "@";
+    }
+    c.display += host + (port.empty() ? "" : ":" + port);
+    if (!c.dbname.empty()) {
+      c.display += "/" + c.dbname;
+    }
+    std::string query;
+    for (const auto& [k, v] : given) {
+      if (k != "user" && k != "host" && k != "hostaddr" && k != "port" && k != "dbname") {
+        query += (query.empty() ? "?" : "&") + k + "=" + shown(k, v);
+      }
+    }
+    c.display += query;
+  } else {
+    for (const auto& [k, v] : given) {
+      c.display += (c.display.empty() ? "" : " ") + k + "=" + shown(k, v);
+    }
+    if (!c.password.empty()) {
+      c.display += " password=***";
+    }
+  }
   c.identity = connection_identity(c.conninfo);
   return c;
 }

@@ -34,7 +34,7 @@ core::Inventory observe_all(const std::string& dump, size_t chunk) {
 TEST(PostgresConnection, SplitsThePasswordOffUrls) {
   auto c = parse_connection("postgres://app:p%40ss%3Aw0rd@db.example.com:5432/shop?sslmode=require");
   ASSERT_TRUE(c) << c.error();
-  EXPECT_EQ(c->conninfo, "postgres://app@db.example.com:5432/shop?sslmode=require");
+  EXPECT_EQ(c->conninfo, "user='app' dbname='shop' host='db.example.com' port='5432' sslmode='require'");
   EXPECT_EQ(c->password.reveal(), "p@ss:w0rd");
   EXPECT_EQ(c->dbname, "shop");
   EXPECT_EQ(c->display, "postgres://app:***@db.example.com:5432/shop?sslmode=require");
@@ -42,7 +42,7 @@ TEST(PostgresConnection, SplitsThePasswordOffUrls) {
   auto n = parse_connection("postgresql://app@localhost/db");
   ASSERT_TRUE(n);
   EXPECT_TRUE(n->password.empty());
-  EXPECT_EQ(n->conninfo, "postgresql://app@localhost/db");
+  EXPECT_EQ(n->conninfo, "user='app' dbname='db' host='localhost'");
   EXPECT_EQ(n->display, "postgresql://app@localhost/db");
 
   auto h = parse_connection("postgres://localhost");
@@ -50,12 +50,49 @@ TEST(PostgresConnection, SplitsThePasswordOffUrls) {
   EXPECT_EQ(h->dbname, "");
 }
 
+TEST(PostgresConnection, NoPasswordEverReachesConninfoOrDisplay) {
+  // Every place a password can be written, every character that needs encoding.
+  const std::string secret = "p/+=?@:#% w";
+  for (const std::string& text : {
+           std::string("postgres://app:p%2F%2B%3D%3F%40%3A%23%25%20w@db:5432/shop"),
+           std::string("postgres://app@db:5432/shop?password=p%2F%2B%3D%3F%40%3A%23%25%20w"),
+           std::string("postgresql://db/shop?user=app&password=p%2F%2B%3D%3F%40%3A%23%25%20w&sslmode=require"),
+           std::string("host=db dbname=shop user=app password='p/+=?@:#% w'"),
+           std::string("password='p/+=?@:#% w' host=db dbname=shop"),
+       }) {
+    auto c = parse_connection(text);
+    ASSERT_TRUE(c) << text;
+    EXPECT_EQ(c->password.reveal(), secret) << text;
+    EXPECT_EQ(c->dbname, "shop") << text;
+    for (const std::string& shown : {c->conninfo, c->display, c->identity}) {
+      EXPECT_EQ(shown.find("p/+"), std::string::npos) << text << " -> " << shown;
+      EXPECT_EQ(shown.find("password='"), std::string::npos) << text << " -> " << shown;
+      EXPECT_EQ(shown.find("%2F"), std::string::npos) << text << " -> " << shown;
+    }
+    EXPECT_NE(c->display.find("***"), std::string::npos) << c->display;
+    EXPECT_EQ(c->identity, "postgres://db:5432/shop") << text;
+  }
+  // A value with quotes and backslashes survives libpq's quoting in conninfo.
+  auto q = parse_connection("host=db dbname='it\\'s \\\\ db'");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->dbname, "it's \\ db");
+  EXPECT_EQ(q->conninfo, "dbname='it\\'s \\\\ db' host='db'");
+  // What libpq cannot read is refused without printing any part of it.
+  for (const char* bad : {"postgres://app:secret@db/x?secret_option=1", "host=db secret_option=1",
+                          "not a connection", ""}) {
+    auto r = parse_connection(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().find("secret"), std::string::npos) << r.error();
+    EXPECT_EQ(r.error().find("notaport"), std::string::npos) << r.error();
+  }
+}
+
 TEST(PostgresConnection, KeywordStrings) {
   auto c = parse_connection("host=db port=5433 user=app password='it\\'s secret' dbname=shop sslmode=require");
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->password.reveal(), "it's secret");
   EXPECT_EQ(c->dbname, "shop");
-  EXPECT_EQ(c->conninfo, "host=db port=5433 user=app dbname=shop sslmode=require");
+  EXPECT_EQ(c->conninfo, "user='app' dbname='shop' host='db' port='5433' sslmode='require'");
   EXPECT_EQ(c->display.find("secret"), std::string::npos);
   EXPECT_FALSE(parse_connection("not a connection"));
 }
