@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/database.hpp"
+#include "commands/list.hpp"
 #include "commands/store.hpp"
 #include "core/catalog.hpp"
 #include "pipeline/threaded_sink.hpp"
@@ -181,19 +182,8 @@ namespace {
 
 nlohmann::json backup_json(Context& ctx, const core::Manifest& m, bool pinned,
                            const std::optional<PruneReport>& pruned) {
-  nlohmann::json j = {{"id", m.id},
-                      {"name", m.name},
-                      {"kind", m.kind},
-                      {"key", m.data.key},
-                      {"size", m.data.size},
-                      {"uncompressed_size", m.uncompressed_size},
-                      {"sha256", m.data.sha256},
-                      {"encrypted", m.data.encrypted},
-                      {"pinned", pinned},
-                      {"tables", m.tables.size()},
-                      {"rows", m.total_rows()},
-                      {"duration_seconds", m.duration_seconds},
-                      {"storage", ctx.storage.display_url()}};
+  nlohmann::json j = backup_summary_json(m, pinned);
+  j["storage"] = ctx.storage.display_url();
   if (pruned) {
     nlohmann::json removed = nlohmann::json::array();
     for (const auto& db : pruned->databases) {

@@ -10,6 +10,21 @@
 
 namespace lifeboat::commands {
 
+nlohmann::json backup_summary_json(const core::Manifest& m, bool pinned) {
+  return {{"id", m.id},
+          {"name", m.name},
+          {"kind", m.kind},
+          {"key", m.data.key},
+          {"size", m.data.size},
+          {"uncompressed_size", m.uncompressed_size},
+          {"sha256", m.data.sha256},
+          {"encrypted", m.data.encrypted},
+          {"pinned", pinned},
+          {"tables", m.tables.size()},
+          {"rows", m.total_rows()},
+          {"duration_seconds", m.duration_seconds}};
+}
+
 int run_list(Context& ctx, const std::optional<std::string>& name) {
   core::Catalog& catalog = ctx.catalog();
   auto entries = catalog.list(name);
@@ -17,25 +32,15 @@ int run_list(Context& ctx, const std::optional<std::string>& name) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& e : entries) {
       const auto& m = e.manifest;
-      arr.push_back({{"id", m.id},
-                     {"name", m.name},
-                     {"kind", m.kind},
-                     {"reason", m.reason},
-                     {"safety", m.is_safety()},
-                     {"pinned", e.pinned},
-                     {"time", format_iso8601(core::BackupId::parse(m.id)->time)},
-                     {"started_at", format_iso8601_ms(m.started_at)},
-                     {"finished_at", format_iso8601_ms(m.finished_at)},
-                     {"duration_seconds", m.duration_seconds},
-                     {"key", m.data.key},
-                     {"size", m.data.size},
-                     {"uncompressed_size", m.uncompressed_size},
-                     {"sha256", m.data.sha256},
-                     {"codec", m.data.codec},
-                     {"encrypted", m.data.encrypted},
-                     {"tables", m.tables.size()},
-                     {"rows", m.total_rows()},
-                     {"source", m.source}});
+      nlohmann::json j = backup_summary_json(m, e.pinned);
+      j["reason"] = m.reason;
+      j["safety"] = m.is_safety();
+      j["time"] = format_iso8601(e.id.time);
+      j["started_at"] = format_iso8601_ms(m.started_at);
+      j["finished_at"] = format_iso8601_ms(m.finished_at);
+      j["codec"] = m.data.codec;
+      j["source"] = m.source;
+      arr.push_back(std::move(j));
     }
     ctx.out << arr.dump(2) << "\n";
     return 0;

@@ -5,11 +5,19 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "commands/context.hpp"
+#include "core/manifest.hpp"
 
 namespace lifeboat::commands {
 
 int run_list(Context& ctx, const std::optional<std::string>& name);
+
+// The fields every JSON report of a backup shares (`list`, `backup`; docs/scripting.md):
+// id, name, kind, key, size, uncompressed_size, sha256, encrypted, pinned, tables, rows,
+// duration_seconds. Reports add their own fields to it.
+nlohmann::json backup_summary_json(const core::Manifest& m, bool pinned);
 
 // `lifeboat pin ID` / `unpin ID`: a pinned backup is never removed by retention until
 // it is unpinned (the marker object NAME/ID.pinned, docs/format.md). Idempotent.

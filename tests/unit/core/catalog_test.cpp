@@ -22,12 +22,17 @@ Manifest make(const std::string& id, const std::string& reason = "manual") {
   m.checksum_key = bid.checksum_key();
   return m;
 }
+
+// Every test gets an empty file storage and a catalog over it.
+class CatalogTest : public ::testing::Test {
+protected:
+  test::TempDir dir;
+  std::unique_ptr<storage::Storage> s = storage::open_storage(dir.path().string());
+  Catalog c{*s};
+};
 } // namespace
 
-TEST(Catalog, ListsOnlyCommittedBackupsInOrder) {
-  test::TempDir dir;
-  auto s = storage::open_storage(dir.path().string());
-  Catalog c(*s);
+TEST_F(CatalogTest, ListsOnlyCommittedBackupsInOrder) {
   c.commit(make("app-20261124-030000"));
   c.commit(make("app-20261120-030000"));
   c.commit(make("app-20261122-030000", "safety"));
@@ -58,10 +63,7 @@ TEST(Catalog, ListsOnlyCommittedBackupsInOrder) {
   EXPECT_THROW(c.commit(make("app-20261124-030000")), Error); // never overwritten
 }
 
-TEST(Catalog, ReservesTheRealSecondThenSuffixes) {
-  test::TempDir dir;
-  auto s = storage::open_storage(dir.path().string());
-  Catalog c(*s);
+TEST_F(CatalogTest, ReservesTheRealSecondThenSuffixes) {
   TimePoint t = *parse_iso8601("2026-11-25T03:00:00.250Z");
   // Leftover objects of a failed run hold their id too: it is never issued again.
   s->write_all("app/app-20261125-030000.db.zst", "leftover of a failed run");
@@ -77,10 +79,7 @@ TEST(Catalog, ReservesTheRealSecondThenSuffixes) {
   EXPECT_EQ(c.reserve("app", t + std::chrono::seconds(1))->id().str(), "app-20261125-030001");
 }
 
-TEST(Catalog, OrdersBySecondsStartTimeAndSequence) {
-  test::TempDir dir;
-  auto s = storage::open_storage(dir.path().string());
-  Catalog c(*s);
+TEST_F(CatalogTest, OrdersBySecondsStartTimeAndSequence) {
   for (int i = 0; i < 5; ++i) {
     auto m = make(i == 0 ? "app-20261125-030000" : "app-20261125-030000-" + std::to_string(i + 1));
     m.started_at += std::chrono::milliseconds(100 * i);
@@ -96,10 +95,7 @@ TEST(Catalog, OrdersBySecondsStartTimeAndSequence) {
   EXPECT_EQ(fresh.find("app-20261125-030000-3").id.seq, 3);
 }
 
-TEST(Catalog, PinsAreRecordedAndListed) {
-  test::TempDir dir;
-  auto s = storage::open_storage(dir.path().string());
-  Catalog c(*s);
+TEST_F(CatalogTest, PinsAreRecordedAndListed) {
   c.commit(make("app-20261124-030000"));
   c.pin("app-20261124-030000");
   EXPECT_TRUE(s->stat("app/app-20261124-030000.pinned"));
@@ -110,10 +106,7 @@ TEST(Catalog, PinsAreRecordedAndListed) {
   EXPECT_THROW(c.pin("app-20010101-000000"), Error);
 }
 
-TEST(Catalog, LatestOfSeveralDatabasesNeedsAName) {
-  test::TempDir dir;
-  auto s = storage::open_storage(dir.path().string());
-  Catalog c(*s);
+TEST_F(CatalogTest, LatestOfSeveralDatabasesNeedsAName) {
   c.commit(make("app-20261124-030000"));
   c.commit(make("staging-20261125-030000"));
   try {
