@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/inventory.hpp"
+#include "source/postgres/script.hpp"
 #include "pipeline/pipeline.hpp"
 #include "util/error.hpp"
 #include "util/secret.hpp"
@@ -35,58 +36,6 @@ struct Connection {
 // Accepts postgres:// and postgresql:// URLs (with query options such as
 // sslmode=require) and libpq keyword strings ("host=db dbname=app password=...").
 Result<Connection> parse_connection(std::string_view text);
-
-// The table a COPY statement of a plain dump loads. schema is "" when the statement
-// names none (pg_dump always does).
-struct CopyTarget {
-  std::string schema;
-  std::string table;
-  bool operator==(const CopyTarget&) const = default;
-};
-
-// Reads the table of one `COPY ... FROM stdin;` line, as pg_dump writes it:
-//   copy       = "COPY" 1*ws name *ws [ "(" *ws ident *( *ws "," *ws ident ) *ws ")" ] *ws
-//                "FROM" 1*ws "stdin" *ws ";" *ws            ; keywords in any case
-//   name       = ident [ *ws "." *ws ident ]                 ; schema "." table
-//   ident      = bare / quoted
-//   bare       = ident-start *( ident-start / DIGIT / "$" )  ; ASCII A-Z fold to a-z
-//   ident-start = ALPHA / "_" / %x80-FF                      ; any byte of a UTF-8 letter
-//   quoted     = DQUOTE 1*( not-dquote / 2DQUOTE ) DQUOTE    ; "" is one ", never empty
-// pg_dump quotes a name exactly when it needs it (fmtId), so a quoted name may hold
-// dots, spaces, parentheses, commas, "FROM stdin;" or any UTF-8 text. The column list
-// is lexed, not searched, so quotes inside it cannot end it early.
-// Returns an error naming what is wrong and the byte offset where.
-Result<CopyTarget> parse_copy_line(std::string_view line);
-
-// Counts the rows of every COPY block of a plain dump as it streams past, and
-// notes what pg_dump writes in its header and trailer.
-// observe() throws Error{integrity} for a `COPY ... FROM stdin;` line whose table it
-// cannot read: an inventory without that table would be wrong.
-class DumpObserver final : public pipeline::Observer {
-public:
-  void observe(pipeline::Bytes bytes) override;
-  void finish() override;
-
-  // Every table with a COPY block and its rows; complete after finish().
-  const core::Inventory& tables() const { return m_tables; }
-  const std::string& server_version() const { return m_server_version; }
-  const std::string& pg_dump_version() const { return m_pg_dump_version; }
-  // True when the trailer "-- PostgreSQL database dump complete" was seen.
-  bool complete() const { return m_complete; }
-
-private:
-  void line(std::string_view l);
-  void keep(std::string_view part);
-  std::string m_partial; // the start of a line split across observe() calls
-  bool m_cut = false;    // m_partial lost bytes past its cap
-  bool m_in_copy = false;
-  bool m_data_header = false; // since pg_dump's "-- Data for Name: ...; Type: TABLE DATA;" header
-  core::TableCount m_copy; // the COPY block being counted
-  core::Inventory m_tables;
-  std::string m_server_version;
-  std::string m_pg_dump_version;
-  bool m_complete = false;
-};
 
 struct DumpOptions {
   std::string format = "plain"; // plain | custom

@@ -4,6 +4,15 @@
 
 #include "source/postgres/postgres.hpp"
 
+namespace lifeboat::core {
+// Readable failures: "schema|table=rows" per table.
+inline void PrintTo(const Inventory& inventory, std::ostream* os) {
+  for (const auto& t : inventory) {
+    *os << "[" << t.schema << "|" << t.table << "=" << t.rows << "] ";
+  }
+}
+} // namespace lifeboat::core
+
 using namespace lifeboat;
 using namespace lifeboat::source::postgres;
 
@@ -218,40 +227,189 @@ TEST(DumpObserver, LongColumnListsAndLongRowsAcrossChunks) {
   }
 }
 
-TEST(DumpObserver, ACopyLineItCannotReadFailsLoudly) {
+TEST(DumpObserver, ACopyStatementItCannotReadFailsLoudly) {
   DumpObserver o;
   try {
-    o.observe(pipeline::as_bytes(std::string_view("--\n-- Data for Name: t; Type: TABLE DATA; Schema: s; Owner: -\n--\n\nCOPY public.\"broken (x) FROM stdin;\n")));
+    o.observe(pipeline::as_bytes(std::string_view("\nCOPY public.t.u (x) FROM stdin;\n")));
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::integrity);
     EXPECT_EQ(std::string(e.what()),
-              "unable to read the table of COPY line 'COPY public.\"broken (x) FROM stdin;': "
-              "unterminated quoted identifier at byte 12");
+              "unable to read the table of COPY statement 'COPY public.t.u (x) FROM stdin': "
+              "a table name of more than two parts at byte 13");
   }
-  // Not a data block: nothing follows it, so it is no table of the dump.
+  // An unterminated quoted name swallows the rest, trailer included: never complete.
+  DumpObserver broken;
+  broken.observe(pipeline::as_bytes(std::string_view(
+      "COPY public.\"broken (x) FROM stdin;\n1\n\\.\n-- PostgreSQL database dump complete\n")));
+  broken.finish();
+  EXPECT_TRUE(broken.tables().empty());
+  EXPECT_FALSE(broken.complete());
+  // Not a data block: COPY ... TO stdout has no data in the script.
   EXPECT_TRUE(observe_all("COPY public.t (x) TO stdout;\n", 3).empty());
 }
 
-TEST(DumpObserver, CopyTextOutsideADataBlockIsNotCounted) {
-  // The class: "COPY ... FROM stdin;" as schema text (a function body, a comment, a view's
-  // definition) must not start a block, or it swallows the real blocks after it.
-  std::string header = "--\n-- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: -\n--\n\n";
-  std::string dump =
-      "CREATE FUNCTION public.load() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n"
-      "COPY public.t (x) FROM stdin;\nEND\n$$;\n\n"
-      "COMMENT ON TABLE public.t IS '\nCOPY public.t (x) FROM stdin;\n';\n\n"
-      "--\n-- Name: t; Type: TABLE; Schema: public; Owner: -\n--\n\n"
-      "COPY public.t (x) FROM stdin;\n" +
-      header + "COPY public.t (x) FROM stdin;\n1\n2\n\\.\n\n" + header +
-      "COPY public.u (x) FROM stdin;\n1\n\\.\n\n-- PostgreSQL database dump complete\n";
-  for (size_t chunk : {size_t{1}, size_t{9}, dump.size()}) {
+namespace {
+
+// Feeds `dump` split at every position into two chunks, and in chunks of 1..17 bytes,
+// and checks that every split gives `expected`.
+void expect_every_chunking(const std::string& dump, const core::Inventory& expected,
+                           bool complete = true) {
+  auto check = [&](const std::vector<std::string_view>& parts, const std::string& how) {
     DumpObserver o;
-    for (size_t pos = 0; pos < dump.size(); pos += chunk) {
-      o.observe(pipeline::as_bytes(std::string_view(dump).substr(pos, chunk)));
+    for (auto p : parts) {
+      o.observe(pipeline::as_bytes(p));
     }
     o.finish();
-    EXPECT_EQ(o.tables(), (core::Inventory{{"public", "t", 2}, {"public", "u", 1}})) << chunk;
-    EXPECT_TRUE(o.complete());
+    EXPECT_EQ(o.tables(), expected) << how;
+    EXPECT_EQ(o.complete(), complete) << how;
+  };
+  std::string_view d(dump);
+  for (std::size_t split = 0; split <= d.size(); ++split) {
+    check({d.substr(0, split), d.substr(split)}, fmt::format("split at {}", split));
+  }
+  for (std::size_t chunk = 1; chunk <= 17; ++chunk) {
+    std::vector<std::string_view> parts;
+    for (std::size_t pos = 0; pos < d.size(); pos += chunk) {
+      parts.push_back(d.substr(pos, chunk));
+    }
+    check(parts, fmt::format("chunks of {}", chunk));
+  }
+}
+
+const char* const k_trailer = "--\n-- PostgreSQL database dump complete\n--\n";
+
+} // namespace
+
+TEST(DumpObserver, CopyTextInsideQuotesAndCommentsIsNotAStatement) {
+  // The class: "COPY ... FROM stdin;" as text of the schema must not start a block,
+  // wherever psql's lexer would see it as text: dollar quotes with and without tags
+  // (and a tag that merely contains the other's), comments of both kinds (nested),
+  // string literals (standard and E'' with \'), and quoted identifiers.
+  std::string dump =
+      "\\restrict abc123\n"
+      "CREATE FUNCTION public.f() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n"
+      "COPY public.phantom1 (x) FROM stdin;\nEND\n$$;\n"
+      "CREATE FUNCTION public.g() RETURNS text LANGUAGE sql AS $body$\n"
+      "SELECT $$;\nCOPY public.phantom2 (x) FROM stdin;\n$$ $b$ $bod$ $body\n$body$;\n"
+      "-- COPY public.phantom3 (x) FROM stdin;\n"
+      "/* outer /* nested */\nCOPY public.phantom4 (x) FROM stdin;\n*/\n"
+      "COMMENT ON TABLE public.t IS 'it''s\nCOPY public.phantom5 (x) FROM stdin;\n';\n"
+      "COMMENT ON TABLE public.u IS E'\\'\nCOPY public.phantom6 (x) FROM stdin;\n';\n"
+      "CREATE TABLE public.\"x;\nCOPY public.phantom7 (x) FROM stdin;\n\" (a int);\n"
+      "SELECT $1, a$b FROM (SELECT ';' AS \"$$\") s;\n"
+      "CREATE RULE r AS ON INSERT TO public.t DO ALSO (SELECT 1; SELECT 2);\n"
+      "COPY public.t (x) FROM stdin;\n1\nCOPY public.phantom8 (x) FROM stdin;\n\\.\n"
+      "COPY public.u (x) FROM stdin;\n$$\n'\n\\.\n" +
+      std::string(k_trailer) + "\\unrestrict abc123\n";
+  expect_every_chunking(dump, core::Inventory{{"public", "t", 2}, {"public", "u", 2}});
+}
+
+TEST(DumpObserver, QuotedNamesWithNewlinesDotsAndQuotes) {
+  std::string dump = "COPY public.\"a\nb\" (x) FROM stdin;\n1\n\\.\n"
+                     "COPY \"a.b\".\"c\" (x) FROM stdin;\n1\n2\n\\.\n"
+                     "COPY a.\"b.c\" (x) FROM stdin;\n1\n2\n3\n\\.\n"
+                     "COPY public.\"x\"\"y\" (x) FROM stdin;\n\\.\n"
+                     "COPY public.xy (x) FROM stdin;\n1\n\\.\n"
+                     "COPY \"Schéma 1\".\"名前 の 表\" (\"c\nd\") FROM stdin;\n1\n\\.\n" +
+                     std::string(k_trailer);
+  expect_every_chunking(dump, core::Inventory{{"public", "a\nb", 1},
+                                              {"a.b", "c", 2},
+                                              {"a", "b.c", 3},
+                                              {"public", "x\"y", 0},
+                                              {"public", "xy", 1},
+                                              {"Schéma 1", "名前 の 表", 1}});
+}
+
+TEST(DumpObserver, TheTrailerCountsOnlyAsATopLevelComment) {
+  std::string inside = "SELECT '\n-- PostgreSQL database dump complete\n';\n";
+  expect_every_chunking(inside, {}, false);
+  expect_every_chunking("-- PostgreSQL database dump complete", {}, true);
+}
+
+TEST(DumpObserver, NotesTheRolesTheDumpNames) {
+  std::string dump =
+      "ALTER SCHEMA s OWNER TO app;\n"
+      "ALTER TABLE public.\"owner to\" OWNER TO \"App Admin\";\n"
+      "ALTER FUNCTION public.f(a integer, b text) OWNER TO app;\n"
+      "GRANT SELECT ON TABLE s.t TO ro;\n"
+      "GRANT ALL ON SCHEMA public TO PUBLIC;\n"
+      "GRANT SELECT(a), UPDATE(b) ON TABLE public.\"to\" TO \"Reader\", writer WITH GRANT OPTION;\n"
+      "REVOKE ALL ON FUNCTION public.f(a integer) FROM PUBLIC;\n"
+      "REVOKE USAGE ON SCHEMA s FROM old_role CASCADE;\n"
+      "ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA s GRANT SELECT ON TABLES  TO ro;\n"
+      "CREATE POLICY p ON public.t TO ro, \"Policy Role\" USING (true) WITH CHECK (a > 0);\n"
+      "COMMENT ON TABLE public.t IS 'ALTER TABLE x OWNER TO ghost';\n";
+  DumpObserver o;
+  o.observe(pipeline::as_bytes(dump));
+  o.finish();
+  EXPECT_EQ(o.roles().owners, (std::set<std::string>{"app", "App Admin"}));
+  EXPECT_EQ(o.roles().privileges,
+            (std::set<std::string>{"Reader", "app", "old_role", "ro", "writer"}));
+  EXPECT_EQ(o.roles().policies, (std::set<std::string>{"Policy Role", "ro"}));
+}
+
+namespace {
+
+class StringSink final : public pipeline::Sink {
+public:
+  void write(pipeline::Bytes b) override {
+    text.append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  std::string text;
+};
+
+std::string filtered(const std::string& script, FilterOptions options, std::size_t chunk) {
+  StringSink out;
+  ScriptFilter f(out, options);
+  for (std::size_t pos = 0; pos < script.size(); pos += chunk) {
+    f.write(pipeline::as_bytes(std::string_view(script).substr(pos, chunk)));
+  }
+  f.finish();
+  return out.text;
+}
+
+} // namespace
+
+TEST(ScriptFilter, RemovesOwnersPrivilegesAndTransactionsOnly) {
+  // Each piece is one unit: a statement with the white space and comments before it
+  // (the newline after a ';' starts the next unit), a meta-command line, COPY data.
+  std::string head = "\\restrict k\nSET statement_timeout = 0;";
+  std::string lock = "\nSET lock_timeout = 0;";
+  std::string create = "\n\n--\n-- Name: t; Type: TABLE\n--\n\nCREATE TABLE s.t (\n    id integer\n);";
+  std::string owner = "\n\n\nALTER TABLE s.t OWNER TO app;";
+  std::string copy = "\nCOPY s.t (id) FROM stdin;\n1\nGRANT x TO y;\n\\.\n";
+  std::string begin = "BEGIN;";
+  std::string lo_open = "\n\nSELECT pg_catalog.lo_open('16400', 131072);";
+  std::string commit = "\nCOMMIT;";
+  std::string grant = "\n\nGRANT SELECT ON TABLE s.t TO ro;";
+  std::string defaults = "\nALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA s GRANT SELECT ON TABLES  TO ro;";
+  std::string fn = "\nCREATE FUNCTION f() RETURNS void AS $$ BEGIN; GRANT ALL ON t TO x; COMMIT; $$ LANGUAGE sql;";
+  std::string tail = "\n-- PostgreSQL database dump complete\n\\unrestrict k\n";
+  std::string script =
+      head + lock + create + owner + copy + begin + lo_open + commit + grant + defaults + fn + tail;
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{64}, script.size()}) {
+    EXPECT_EQ(filtered(script, {}, chunk),
+              head + create + owner + copy + lo_open + grant + defaults + fn + tail)
+        << chunk;
+    EXPECT_EQ(filtered(script, {.no_owner = true}, chunk),
+              head + create + copy + lo_open + grant + defaults + fn + tail)
+        << chunk;
+    EXPECT_EQ(filtered(script, {.no_owner = true, .no_privileges = true}, chunk),
+              head + create + copy + lo_open + fn + tail)
+        << chunk;
+  }
+}
+
+TEST(ScriptFilter, PassesEverythingElseByteForByte) {
+  std::string script;
+  for (int i = 0; i < 200; ++i) {
+    script += fmt::format("CREATE TABLE \"t{};\" (a text DEFAULT 'x;y');\n-- c{}\nCOPY \"t{};\" (a) FROM stdin;\n{}\n\\.\n", i, i, i,
+                          std::string(static_cast<std::size_t>(i * 37), 'v'));
+  }
+  // A statement longer than the filter holds passes on too.
+  script += "SELECT '" + std::string(ScriptLexer::k_max_statement + 10, 'L') + "';\n";
+  for (std::size_t chunk : {std::size_t{1000}, std::size_t{65536}, script.size()}) {
+    EXPECT_EQ(filtered(script, {.no_owner = true, .no_privileges = true}, chunk), script) << chunk;
   }
 }
