@@ -204,6 +204,12 @@ int main(int argc, char** argv) {
   restore->add_flag("--yes", restore_opts.yes, "do not ask for confirmation");
   restore->add_flag("--no-safety-backup", restore_opts.no_safety_backup,
                     "do not back up the target before overwriting it");
+  restore->add_flag("--no-owner", restore_opts.no_owner,
+                    "PostgreSQL: leave out object owners (ALTER ... OWNER TO), as pg_restore does");
+  restore->add_flag("--no-privileges", restore_opts.no_privileges,
+                    "PostgreSQL: leave out GRANT/REVOKE and default privileges");
+  restore->add_flag("--terminate-connections", restore_opts.terminate_connections,
+                    "PostgreSQL: end the target database's other sessions first (maintenance mode)");
   restore->add_flag("--integrity-check", restore_opts.full_integrity_check,
                     "run the full PRAGMA integrity_check on the restored data");
   std::string identity;

@@ -121,9 +121,14 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options, JobScope*
   auto& pipe = chain.payload_stages();
   Progress progress(ctx.progress, "backup " + name, ec ? std::nullopt : std::optional(db_size));
   auto& raw = pipe.add<codec::ByteCounter>();
-  // Only plain PostgreSQL dumps are text worth scanning for COPY blocks.
-  source::postgres::DumpObserver* dump_info =
-      pg && options.format == "plain" ? &pipe.add<source::postgres::DumpObserver>() : nullptr;
+  // A plain dump is scanned as it streams; a custom one through the script pg_restore
+  // makes of it, so that both record the same counts and roles.
+  const source::postgres::DumpObserver* dump_info = nullptr;
+  if (pg && options.format == "plain") {
+    dump_info = &pipe.add<source::postgres::DumpObserver>();
+  } else if (pg) {
+    dump_info = &pipe.add<source::postgres::CustomDumpObserver>().script();
+  }
   pipe.add<codec::ProgressObserver>([&](std::uint64_t n) { progress.update(n); });
   chain.seal(compression_workers());
 
@@ -132,7 +137,8 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options, JobScope*
     // This thread reads (the snapshot, or pg_dump's pipe); the chain runs on the queue's.
     pipeline::ThreadedSink queue(chain.sink());
     if (pg) {
-      source::postgres::dump(*conn, queue, {.format = options.format});
+      source::postgres::dump(*conn, queue,
+                             {.format = options.format, .lock_wait_seconds = options.lock_wait_seconds});
     } else {
       info = source::sqlite::snapshot(db.path, queue,
                                       {.full_integrity_check = options.full_integrity_check});
@@ -149,13 +155,16 @@ core::Manifest take_backup(Context& ctx, const BackupOptions& options, JobScope*
   progress.done();
   m.uncompressed_size = raw.count();
   if (pg) {
-    m.server_version = dump_info == nullptr ? "PostgreSQL"
-                                            : "PostgreSQL " + dump_info->server_version() +
-                                                  "; pg_dump " + dump_info->pg_dump_version();
-    m.integrity_check = options.format == "plain" ? "dump trailer" : "";
-    // A custom-format dump is binary: its COPY data is not countable in the stream.
-    if (dump_info != nullptr) {
-      m.tables = dump_info->tables();
+    m.server_version = "PostgreSQL " + dump_info->server_version() + "; pg_dump " +
+                       dump_info->pg_dump_version();
+    m.integrity_check = options.format == "plain" ? "dump trailer" : "pg_restore, dump trailer";
+    m.tables = dump_info->tables();
+    m.roles = role_use(dump_info->roles());
+    try {
+      m.database_settings = source::postgres::database_settings(*conn);
+    } catch (const Error& e) {
+      log::warning("the settings of database '{}' (ALTER DATABASE ... SET) were not recorded: {}",
+                   db.display(), e.what());
     }
   } else {
     m.server_version = "sqlite " + info.sqlite_version;

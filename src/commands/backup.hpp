@@ -28,6 +28,7 @@ struct BackupOptions {
   std::string format = "plain";   // PostgreSQL: plain (.sql) or custom (.dump)
   std::string reason = "manual";  // "safety" for the backup taken before a restore
   bool full_integrity_check = false;
+  int lock_wait_seconds = 30;     // PostgreSQL: [postgres] lock_timeout
   Hooks hooks; // pre_backup / post_backup run by run_backup (not by safety backups)
 };
 

@@ -65,4 +65,10 @@ std::string derived_name(const DatabaseUrl& db) {
   return core::derive_name(c && !c->dbname.empty() ? c->dbname : "postgres");
 }
 
+core::RoleUse role_use(const source::postgres::DumpRoles& r) {
+  return {.owners = {r.owners.begin(), r.owners.end()},
+          .privileges = {r.privileges.begin(), r.privileges.end()},
+          .policies = {r.policies.begin(), r.policies.end()}};
+}
+
 } // namespace lifeboat::commands

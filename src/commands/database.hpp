@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "core/manifest.hpp"
+#include "source/postgres/script.hpp"
 #include "util/error.hpp"
 
 namespace lifeboat::commands {
@@ -29,5 +31,8 @@ std::string source_identity(const DatabaseUrl& db);
 // The name its backups get when none is given: the file's stem, or PostgreSQL's
 // database name, made safe and distinct by core::derive_name.
 std::string derived_name(const DatabaseUrl& db);
+
+// The roles a dump names, as the manifest records them.
+core::RoleUse role_use(const source::postgres::DumpRoles& roles);
 
 } // namespace lifeboat::commands

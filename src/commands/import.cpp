@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec/codec.hpp"
+#include "commands/database.hpp"
 #include "commands/fetch.hpp"
 #include "commands/store.hpp"
 #include "core/catalog.hpp"
@@ -243,12 +244,15 @@ Outcome import_one(Context& ctx, const Plan& p, const codec::CompressSpec& spec)
   pipe.add_transform(p.codec->make_decompressor());
   auto& raw = pipe.add<codec::ByteCounter>();
   std::optional<TempPath> side;
-  if (p.payload != "sql") {
+  const source::postgres::DumpObserver* dump = nullptr;
+  if (p.payload == "db") {
     side.emplace(fs::temp_directory_path() / "import", "check");
     pipe.add<TeeFile>(side->path());
+  } else if (p.payload == "dump") {
+    dump = &pipe.add<source::postgres::CustomDumpObserver>().script();
+  } else {
+    dump = &pipe.add<source::postgres::DumpObserver>();
   }
-  source::postgres::DumpObserver* dump =
-      p.payload == "sql" ? &pipe.add<source::postgres::DumpObserver>() : nullptr;
   std::error_code ec;
   Progress progress(ctx.progress, "import " + p.file.filename().string(),
                     fs::file_size(p.file, ec));
@@ -276,16 +280,10 @@ Outcome import_one(Context& ctx, const Plan& p, const codec::CompressSpec& spec)
       throw Error(ErrorKind::integrity, fmt::format("'{}' is damaged: {}", p.file.string(), e.what()),
                   "It was not imported; a damaged backup would only fail at restore time.");
     }
-  } else if (p.payload == "dump") {
-    source::postgres::CustomDumpChecker checker;
-    FileSource src(side->path());
-    pipeline::pump(src, checker);
-    checker.finish();
-    m.integrity_check = "pg_restore --list";
-    m.server_version = "PostgreSQL";
   } else {
+    // A custom-format dump was read whole by pg_restore on the way (CustomDumpObserver).
     if (dump->complete()) {
-      m.integrity_check = "dump trailer";
+      m.integrity_check = p.payload == "dump" ? "pg_restore, dump trailer" : "dump trailer";
     } else if (!dump->pg_dump_version().empty()) {
       throw Error(ErrorKind::integrity,
                   fmt::format("'{}' ends without pg_dump's completion trailer: it is truncated",
@@ -300,6 +298,7 @@ Outcome import_one(Context& ctx, const Plan& p, const codec::CompressSpec& spec)
                            : "PostgreSQL " + dump->server_version() + "; pg_dump " +
                                  dump->pg_dump_version();
     m.tables = dump->tables();
+    m.roles = role_use(dump->roles());
   }
   chain.commit();
   progress.done();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "commands/database.hpp"
+#include "util/time.hpp"
 
 namespace lifeboat::commands {
 
@@ -52,8 +53,16 @@ void apply_flags(BackupOptions& o, const BackupFlags& flags) {
 
 } // namespace
 
-std::vector<BackupOptions> backup_jobs(const config::Config& cfg, const BackupFlags& flags,
-                                       const std::optional<std::string>& database_url) {
+namespace {
+
+int lock_timeout_seconds(const config::Config& cfg) {
+  auto d = parse_duration(cfg.postgres.lock_timeout.value);
+  return d ? static_cast<int>(std::max<std::int64_t>(1, d->count())) : 30;
+}
+
+std::vector<BackupOptions> backup_jobs_without_timeouts(const config::Config& cfg,
+                                                        const BackupFlags& flags,
+                                                        const std::optional<std::string>& database_url) {
   std::vector<BackupOptions> jobs;
   if (!flags.db.empty()) {
     BackupOptions o;
@@ -102,6 +111,17 @@ std::vector<BackupOptions> backup_jobs(const config::Config& cfg, const BackupFl
               "Pass --db PATH, configure a [[database]], or set DATABASE_URL.");
 }
 
+} // namespace
+
+std::vector<BackupOptions> backup_jobs(const config::Config& cfg, const BackupFlags& flags,
+                                       const std::optional<std::string>& database_url) {
+  auto jobs = backup_jobs_without_timeouts(cfg, flags, database_url);
+  for (auto& j : jobs) {
+    j.lock_wait_seconds = lock_timeout_seconds(cfg);
+  }
+  return jobs;
+}
+
 PruneOptions retention_plan(const config::Config& cfg) {
   PruneOptions p;
   p.default_policy = retention_from_config(cfg.retention);
@@ -141,6 +161,7 @@ void restore_plan(const config::Config& cfg, const std::optional<std::string>& d
   if (database_url && !database_url->empty()) {
     options.database_url = *database_url;
   }
+  options.lock_timeout_seconds = lock_timeout_seconds(cfg);
 }
 
 } // namespace lifeboat::commands

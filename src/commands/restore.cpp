@@ -1,10 +1,12 @@
 #include "commands/restore.hpp"
 
 #include <iostream>
+#include <set>
 #include <ostream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "commands/backup.hpp"
 #include "commands/database.hpp"
@@ -104,105 +106,245 @@ void report(Context& ctx, const core::Manifest& m, const std::string& target,
   }
 }
 
+// Backups up to this size are proven whole (checksum, decoding, trailer, row counts)
+// before the question is asked: one extra read of at most this much. Larger ones are
+// proven by checksum first and by trailer and row counts while they load, before psql
+// may commit.
+constexpr std::uint64_t k_prove_first_bytes = 64ull << 20;
+
+std::string target_of(const RestoreOptions& options, const core::Manifest& m) {
+  if (options.target) {
+    return *options.target;
+  }
+  if (m.source.find("***") == std::string::npos) {
+    return m.source;
+  }
+  if (auto it = options.configured_urls.find(m.name); it != options.configured_urls.end()) {
+    return it->second;
+  }
+  if (options.database_url) {
+    return *options.database_url;
+  }
+  throw Error(ErrorKind::usage,
+              fmt::format("no target for PostgreSQL backup '{}': its source '{}' has no password",
+                          m.id, m.source),
+              "Pass --target postgres://..., configure the database, or set DATABASE_URL.");
+}
+
+// Refuses before anything is touched when the backup names roles the target's server
+// lacks: the load would fail half way (and roll back) at the first of them.
+void check_roles(const RestoreOptions& options, const core::Manifest& m,
+                 const source::postgres::TargetState& state, const std::string& target) {
+  if (!m.roles) {
+    return; // written before roles were recorded: the load itself is the check
+  }
+  std::set<std::string> have(state.roles.begin(), state.roles.end());
+  std::set<std::string> missing, policy_missing;
+  auto need = [&](const std::vector<std::string>& roles, std::set<std::string>& into) {
+    for (const auto& r : roles) {
+      if (!have.contains(r)) {
+        into.insert(r);
+      }
+    }
+  };
+  if (!options.no_owner) {
+    need(m.roles->owners, missing);
+  }
+  if (!options.no_privileges) {
+    need(m.roles->privileges, missing);
+  }
+  need(m.roles->policies, policy_missing);
+  if (missing.empty() && policy_missing.empty()) {
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& r : missing) {
+    names.push_back(source::postgres::quote_ident(r));
+  }
+  for (const auto& r : policy_missing) {
+    names.push_back(source::postgres::quote_ident(r) + " (a row-level security policy)");
+  }
+  throw Error(ErrorKind::usage,
+              fmt::format("backup '{}' names roles that the server of '{}' does not have: {}; "
+                          "nothing was changed",
+                          m.id, target, join(names, ", ")),
+              policy_missing.empty()
+                  ? "Create them (CREATE ROLE ...), or pass --no-owner --no-privileges to "
+                    "restore without owners and privileges."
+                  : "Create them (CREATE ROLE ...): policies need their roles even with "
+                    "--no-owner --no-privileges.");
+}
+
+struct PostgresResult {
+  std::vector<std::string> replaced_schemas; // dropped before the load
+  std::vector<std::string> removed_tables;   // in the target before, not in the backup
+  int terminated = 0;
+  std::uint64_t statements_left_out = 0;
+  std::string proven_before_question; // "checksum" or "checksum, trailer, row counts"
+};
+
 int restore_postgres(Context& ctx, const RestoreOptions& options, const core::Manifest& m) {
   namespace pg = source::postgres;
-  std::string target_text;
-  if (options.target) {
-    target_text = *options.target;
-  } else if (m.source.find("***") == std::string::npos) {
-    target_text = m.source;
-  } else if (auto it = options.configured_urls.find(m.name); it != options.configured_urls.end()) {
-    target_text = it->second;
-  } else if (options.database_url) {
-    target_text = *options.database_url;
-  } else {
-    throw Error(ErrorKind::usage,
-                fmt::format("no target for PostgreSQL backup '{}': its source '{}' has no password",
-                            m.id, m.source),
-                "Pass --target postgres://..., configure the database, or set DATABASE_URL.");
-  }
-  auto target_url = value_or_throw(parse_database_url(target_text), ErrorKind::usage);
+  auto target_url = value_or_throw(parse_database_url(target_of(options, m)), ErrorKind::usage);
   if (target_url.kind != DatabaseUrl::Kind::postgres) {
     throw Error(ErrorKind::usage, fmt::format("cannot restore PostgreSQL backup '{}' into '{}'",
                                               m.id, target_url.display()));
   }
   auto target = value_or_throw(pg::parse_connection(target_url.url), ErrorKind::usage);
   Stopwatch watch;
-  // 1. Prove the stored object before touching anything: its checksum (one read of
-  //    the compressed bytes). The dump's completeness and row counts are checked as it
-  //    streams into the target, before the transaction commits (step 3), which spares
-  //    a second decompression of the whole dump.
+  PostgresResult result;
+  // 1. Prove the stored object before touching anything: whole when that is cheap,
+  //    else its checksum (the trailer and row counts are then proven as it streams into
+  //    the target, before the transaction may commit, step 3).
   log::info("verifying backup {} ...", m.id);
   Phases phases;
   Stopwatch phase;
-  verify_checksum(ctx, m);
+  if (m.data.size <= k_prove_first_bytes) {
+    deep_check(ctx, m, {}, false);
+    result.proven_before_question = "checksum, trailer, row counts";
+  } else {
+    verify_checksum(ctx, m);
+    result.proven_before_question = "checksum";
+  }
   phases.verify = phase.seconds();
 
-  // 2. Ask, then keep what is there now.
+  // 2. What the target holds, and whether the backup can load there at all.
+  pg::TargetState state = pg::inspect_target(target);
+  check_roles(options, m, state, target.display);
+  bool empty_target = pg::is_empty(target);
+
+  // 3. Ask, then keep what is there now.
   Hooks hooks = hooks_for(options, m.name);
   std::optional<std::string> safety_id;
-  bool empty_target = pg::is_empty(target);
   if (!empty_target) {
     confirm(ctx, m, target.display, options.yes);
   }
   run_hook("pre_restore", hooks.pre_restore, m.name, m.id);
-  if (!empty_target) {
-    if (!options.no_safety_backup) {
-      log::info("taking a safety backup of '{}' ...", target.display);
-      Stopwatch sw;
-      safety_id = take_backup(ctx, safety_options(options, m, target_url)).id;
-      phases.safety_backup = sw.seconds();
-      log::info("safety backup {} stored", *safety_id);
-    }
+  if (!empty_target && !options.no_safety_backup) {
+    log::info("taking a safety backup of '{}' ...", target.display);
+    Stopwatch sw;
+    BackupOptions safety = safety_options(options, m, target_url);
+    safety.lock_wait_seconds = options.lock_timeout_seconds;
+    safety_id = take_backup(ctx, safety).id;
+    phases.safety_backup = sw.seconds();
+    log::info("safety backup {} stored", *safety_id);
+  }
+  if (options.terminate_connections) {
+    result.terminated = pg::terminate_connections(target);
+    log::info("ended {} other session(s) of '{}'", result.terminated, target.display);
   }
   Stopwatch load_watch;
 
-  // 3. Load in one transaction; the checksum is checked again on the way, and psql
-  //    commits only after the whole stream has passed it.
-  // What the load must leave in the target: the dump's own inventory once it matched
-  // the manifest (its names are exact even where an old manifest's were not), else the
-  // manifest's (a custom-format dump records none).
+  // 4. One transaction: empty the target, load, give the database its settings. psql
+  //    sees the end of its input, and commits, only after the stream passed every check.
   core::Inventory loaded = m.tables;
   {
-    pg::Loader loader(target, m.data.payload);
-    pipeline::Pipeline check(loader);
+    pg::Loader loader(target);
+    std::string prologue = empty_target
+                               ? fmt::format("SET lock_timeout = '{}s';\n", options.lock_timeout_seconds)
+                               : pg::replace_prologue(state, options.lock_timeout_seconds);
+    loader.write(pipeline::as_bytes(prologue));
+    pg::ScriptFilter filter(loader, {.no_owner = options.no_owner, .no_privileges = options.no_privileges});
+    pipeline::Pipeline check(filter);
     auto& dump = check.add<pg::DumpObserver>();
-    stream_payload(ctx, m, check);
-    check.finish();
-    if (m.data.payload == "sql") {
-      if (!dump.complete()) {
-        throw Error(ErrorKind::integrity,
-                    fmt::format("dump of backup '{}' is incomplete: pg_dump's trailer is missing; "
-                                "nothing was changed",
-                                m.id));
-      }
-      if (auto diffs = core::compare_with_manifest(m, dump.tables()); !diffs.empty()) {
-        throw Error(ErrorKind::integrity,
-                    fmt::format("dump of backup '{}' does not match its manifest: {}; nothing was "
-                                "changed",
-                                m.id, core::describe(diffs)));
-      }
-      loaded = dump.tables();
+    if (m.data.payload == "dump") {
+      pg::CustomToScript script(check);
+      stream_payload(ctx, m, script);
+      script.finish();
+    } else {
+      stream_payload(ctx, m, check);
     }
-    // (A custom-format dump is proven by pg_restore reading all of it in the load.)
-    // Only now, with checksum, trailer and rows proven, does psql see end of input
-    // and commit; every failure above destroys the loader, which rolls back.
+    check.finish();
+    filter.finish();
+    result.statements_left_out = filter.removed();
+    bool counted = m.data.payload == "sql" || m.integrity_check.find("dump trailer") != std::string::npos;
+    if (counted && !dump.complete()) {
+      throw Error(ErrorKind::integrity,
+                  fmt::format("dump of backup '{}' is incomplete: pg_dump's trailer is missing; "
+                              "it was rolled back, nothing was changed",
+                              m.id));
+    }
+    if (auto diffs = core::compare_with_manifest(m, dump.tables()); counted && !diffs.empty()) {
+      throw Error(ErrorKind::integrity,
+                  fmt::format("dump of backup '{}' does not match its manifest: {}; it was rolled "
+                              "back, nothing was changed",
+                              m.id, core::describe(diffs)));
+    }
+    // The dump's own inventory: its names are exact even where an old manifest's were not.
+    loaded = dump.tables();
+    if (m.database_settings) {
+      loader.write(pipeline::as_bytes(pg::settings_epilogue(state, *m.database_settings)));
+    }
     loader.finish();
   }
   phases.load = load_watch.seconds();
+  if (!empty_target) {
+    result.replaced_schemas = state.schemas;
+    for (const auto& t : state.tables) {
+      if (loaded.find(t.schema, t.table) == nullptr) {
+        result.removed_tables.push_back(core::quote_name(t.schema, t.table));
+      }
+    }
+  }
 
-  // 4. Every table of the manifest must hold the rows it held at backup time.
+  // 5. Committed. Every table of the backup must hold the rows it held at backup time.
   Stopwatch validate_watch;
-  // Other tables of the target are not the backup's business: only these are counted.
   if (auto diffs = core::compare(loaded, pg::count_rows(target, loaded)); !diffs.empty()) {
     throw Error(ErrorKind::integrity,
-                fmt::format("restored database '{}' does not match backup '{}': {}", target.display,
-                            m.id, core::describe(diffs)),
-                safety_id ? fmt::format("Its previous content is in safety backup {}.", *safety_id)
-                          : std::string());
+                fmt::format("the restore into '{}' was committed (the target now holds backup "
+                            "'{}'), but its tables do not hold the backup's rows: {}",
+                            target.display, m.id, core::describe(diffs)),
+                safety_id ? fmt::format("Undo it with: lifeboat restore --backup-id {} --target "
+                                        "... (its previous content).",
+                                        *safety_id)
+                          : std::string("No safety backup was taken."));
   }
   phases.validate = validate_watch.seconds();
-  report(ctx, m, target.display, safety_id, watch.seconds(), phases);
+  if (ctx.json) {
+    nlohmann::json j = {{"id", m.id},
+                        {"target", target.display},
+                        {"committed", true},
+                        {"safety_backup", safety_id ? nlohmann::json(*safety_id) : nlohmann::json()},
+                        {"tables", loaded.size()},
+                        {"rows", loaded.total_rows()},
+                        {"replaced_schemas", result.replaced_schemas},
+                        {"removed_tables", result.removed_tables},
+                        {"owners", !options.no_owner},
+                        {"privileges", !options.no_privileges},
+                        {"statements_left_out", result.statements_left_out},
+                        {"sessions_terminated", result.terminated},
+                        {"proven_before_confirmation", result.proven_before_question},
+                        {"seconds", watch.seconds()},
+                        {"phases",
+                         {{"verify", phases.verify},
+                          {"safety_backup", phases.safety_backup},
+                          {"load", phases.load},
+                          {"validate", phases.validate}}}};
+    ctx.out << j.dump(2) << "\n";
+  } else if (!ctx.quiet) {
+    ctx.out << fmt::format("restored {} into {}: {} tables, {} rows, verified, {}\n", m.id,
+                           target.display, loaded.size(), loaded.total_rows(),
+                           format_seconds(watch.seconds()));
+    if (!result.replaced_schemas.empty()) {
+      ctx.out << fmt::format("replaced what the target held: schemas {} were dropped first{}\n",
+                             join(result.replaced_schemas, ", "),
+                             result.removed_tables.empty()
+                                 ? std::string()
+                                 : "; gone, as the backup does not have them: " +
+                                       join(result.removed_tables, ", "));
+    }
+    if (options.no_owner || options.no_privileges) {
+      ctx.out << fmt::format("left out {} statement(s): {}\n", result.statements_left_out,
+                             options.no_owner && options.no_privileges ? "owners and privileges"
+                             : options.no_owner                        ? "owners"
+                                                                       : "privileges");
+    }
+    if (safety_id) {
+      ctx.out << fmt::format("previous content saved as safety backup {} (undo: lifeboat restore "
+                             "--backup-id {} --target ...)\n",
+                             *safety_id, *safety_id);
+    }
+  }
   ctx.out.flush();
   run_hook("post_restore", hooks.post_restore, m.name, m.id);
   return 0;

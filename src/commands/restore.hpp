@@ -23,6 +23,13 @@ struct RestoreOptions {
   bool yes = false;
   bool no_safety_backup = false;
   bool full_integrity_check = false;
+  // PostgreSQL: leave out object owners (ALTER ... OWNER TO) and privileges (GRANT,
+  // REVOKE, default privileges), for a server without the backup's roles.
+  bool no_owner = false;
+  bool no_privileges = false;
+  // PostgreSQL: end the target database's other sessions before loading.
+  bool terminate_connections = false;
+  int lock_timeout_seconds = 30; // [postgres] lock_timeout
   // Where a PostgreSQL backup goes without --target: the URL of the configured
   // database of the backup's name, else DATABASE_URL (a manifest holds only the
   // redacted source).

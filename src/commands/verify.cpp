@@ -34,25 +34,30 @@ public:
   void write(pipeline::Bytes) override {}
 };
 
-// A plain dump is complete when pg_dump's trailer is there, and its COPY blocks hold
-// the rows the manifest recorded.
+// A dump is complete when pg_dump's trailer is there, and its COPY blocks hold the rows
+// the manifest recorded. A custom-format dump is read through the script pg_restore
+// makes of it; manifests of custom dumps written before their counts were recorded
+// (integrity_check without "dump trailer") are only proven readable.
 void deep_check_postgres(Context& ctx, const core::Manifest& m) {
-  if (m.data.payload == "dump") {
-    source::postgres::CustomDumpChecker checker;
-    stream_payload(ctx, m, checker);
-    checker.finish();
-    return;
-  }
   NullSink null;
   pipeline::Pipeline pipe(null);
-  auto& dump = pipe.add<source::postgres::DumpObserver>();
+  const source::postgres::DumpObserver* dump = nullptr;
+  if (m.data.payload == "dump") {
+    dump = &pipe.add<source::postgres::CustomDumpObserver>().script();
+  } else {
+    dump = &pipe.add<source::postgres::DumpObserver>();
+  }
   stream_payload(ctx, m, pipe);
   pipe.finish();
-  if (!dump.complete()) {
+  bool counted = m.data.payload == "sql" || m.integrity_check.find("dump trailer") != std::string::npos;
+  if (!counted) {
+    return;
+  }
+  if (!dump->complete()) {
     throw Error(ErrorKind::integrity,
                 fmt::format("dump of backup '{}' is incomplete: pg_dump's trailer is missing", m.id));
   }
-  compare_tables(m, dump.tables(), fmt::format("the dump in backup '{}'", m.id));
+  compare_tables(m, dump->tables(), fmt::format("the dump in backup '{}'", m.id));
 }
 
 } // namespace

@@ -61,6 +61,7 @@ const std::vector<OptionSpec>& options() {
       {"notify.to", Type::string_list, "", false, "", "email recipients"},
       {"notify.on", Type::string_list, "", false, "", "events to send"},
       {"notify.min_severity", Type::string, "warning", false, "", "info | warning | critical"},
+      {"postgres.lock_timeout", Type::duration, "30s", false, "", "longest wait for a table lock (pg_dump --lock-wait-timeout, restore's lock_timeout)"},
       {"daemon.listen", Type::string, "127.0.0.1:9187", false, "", "/healthz and /metrics address"},
       {"daemon.timezone", Type::string, "UTC", false, "", "time zone of the schedules"},
   };
@@ -109,6 +110,7 @@ void apply_defaults(Config& c) {
   def(c.health.storage_warning, "health.storage_warning");
   def(c.health.size_change_warning, "health.size_change_warning");
   def(c.health.duration_warning, "health.duration_warning");
+  def(c.postgres.lock_timeout, "postgres.lock_timeout");
   def(c.daemon.listen, "daemon.listen");
   def(c.daemon.timezone, "daemon.timezone");
 }
@@ -215,6 +217,7 @@ void assign(Config& c, const RawEntry& e, const Raw& value, const std::string& o
     if (k == "notify.on") return list(n.on);
     if (k == "notify.min_severity") return str(n.min_severity);
   }
+  if (k == "postgres.lock_timeout") return str(c.postgres.lock_timeout);
   if (k == "daemon.listen") return str(c.daemon.listen);
   if (k == "daemon.timezone") return str(c.daemon.timezone);
   LIFEBOAT_ASSERT(false && "option in the table without a field");
@@ -543,6 +546,7 @@ std::vector<Line> lines(const Config& c) {
     l(p + "on", x.on);
     s(p + "min_severity", x.min_severity);
   }
+  s("postgres.lock_timeout", c.postgres.lock_timeout);
   s("daemon.listen", c.daemon.listen);
   s("daemon.timezone", c.daemon.timezone);
   return out;

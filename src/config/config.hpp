@@ -93,6 +93,9 @@ struct Config {
   Encryption encryption;
   Health health;
   std::vector<NotifyConfig> notify;
+  struct {
+    Value<std::string> lock_timeout; // duration
+  } postgres;
   Daemon daemon;
   std::optional<std::filesystem::path> file; // the file loaded, if any
 };

@@ -49,7 +49,8 @@ std::string closest(const std::string& key) {
 
 bool is_table_key(const std::string& key) {
   static const char* tables[] = {"storage", "database", "database.hooks", "database.retention",
-                                 "retention", "encryption", "health", "notify", "daemon"};
+                                 "retention", "encryption", "health", "notify", "postgres",
+                                 "daemon"};
   for (const char* t : tables) {
     if (key == t) {
       return true;

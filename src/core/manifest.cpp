@@ -90,6 +90,14 @@ std::string to_json(const Manifest& m) {
       {"integrity_check", m.integrity_check},
       {"tables", tables},
   };
+  if (m.roles) {
+    j["roles"] = {{"owners", m.roles->owners},
+                  {"privileges", m.roles->privileges},
+                  {"policies", m.roles->policies}};
+  }
+  if (m.database_settings) {
+    j["database_settings"] = *m.database_settings;
+  }
   return j.dump(2) + "\n";
 }
 
@@ -171,6 +179,17 @@ Result<Manifest> parse_manifest(std::string_view text) {
     m.checksum_key = field<std::string>(j, "checksum_key");
     m.uncompressed_size = field<std::uint64_t>(j, "uncompressed_size");
     m.integrity_check = j.value("integrity_check", std::string());
+    if (auto r = j.find("roles"); r != j.end()) {
+      if (!r->is_object()) {
+        throw std::invalid_argument("field 'roles' has the wrong type");
+      }
+      m.roles = RoleUse{.owners = field<std::vector<std::string>>(*r, "owners"),
+                        .privileges = field<std::vector<std::string>>(*r, "privileges"),
+                        .policies = field<std::vector<std::string>>(*r, "policies")};
+    }
+    if (j.contains("database_settings")) {
+      m.database_settings = field<std::vector<std::string>>(j, "database_settings");
+    }
     auto tables = field<json>(j, "tables");
     if (!tables.is_array()) {
       throw std::invalid_argument("field 'tables' has the wrong type");

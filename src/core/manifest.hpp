@@ -13,6 +13,13 @@
 //          level, encrypted, recipients [..] },
 //   checksum_key, uncompressed_size, integrity_check,
 //   tables [ { schema, name, rows } ]          ; core/inventory: one entry per table
+//   roles { owners [..], privileges [..], policies [..] }   ; PostgreSQL, optional
+//   database_settings [ "work_mem=8MB", .. ]               ; PostgreSQL, optional
+// roles lists the roles the dump names, by what needs them: object owners (ALTER ...
+// OWNER TO), grantees of privileges and default privileges, and policy roles; restore
+// checks they exist before it starts. database_settings are the database's own
+// ALTER DATABASE ... SET values at backup time. Both are absent from manifests written
+// before they were recorded (and from SQLite ones): unknown, not empty.
 // A table entry names its schema and table separately, exactly as the database spells
 // them ("main" for SQLite). Manifests written before schema was recorded have entries
 // { name, rows } only: SQLite names are the table names ("main" is implied); PostgreSQL
@@ -25,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +56,11 @@ struct DataObject {
   std::vector<std::string> recipients; // public keys only
 };
 
+struct RoleUse {
+  std::vector<std::string> owners, privileges, policies; // sorted, unique
+  bool operator==(const RoleUse&) const = default;
+};
+
 struct Manifest {
   std::string id;
   std::string name;
@@ -69,6 +82,8 @@ struct Manifest {
   std::uint64_t uncompressed_size = 0;
   std::string integrity_check; // which check passed on the snapshot
   Inventory tables;
+  std::optional<RoleUse> roles;                         // PostgreSQL; absent: unknown
+  std::optional<std::vector<std::string>> database_settings; // PostgreSQL; absent: unknown
   // Read from entries without "schema" (see the grammar above); never written.
   bool legacy_table_names = false;
 

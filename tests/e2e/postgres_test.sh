@@ -59,13 +59,22 @@ diff <(dump_of app) <(dump_of staging) > dump.diff || fail "staging dumps differ
 [[ $(psql -XAtq -d staging -c "select last_value from orders_id_seq") == 777777 ]] || fail "sequence value"
 pass "restore into a staging database: identical dump, sequences kept"
 
-# A restore that fails half way changes nothing: staging has an object the dump's
-# DROP cannot remove (a view of its own on customers).
-psql_in staging -c "CREATE VIEW keep_me AS SELECT id FROM customers; INSERT INTO orders (customer_id, amount) VALUES (1, 1)" >/dev/null
+# A restore that fails half way changes nothing: an event trigger of staging's (its
+# function lives outside the schemas a restore replaces) fails the first CREATE TABLE,
+# after the target's schemas were dropped and recreated in the same transaction.
+psql_in staging >/dev/null <<'SQL'
+CREATE VIEW keep_me AS SELECT id FROM customers;
+INSERT INTO orders (customer_id, amount) VALUES (1, 1);
+CREATE FUNCTION pg_catalog.lifeboat_test_refuse() RETURNS event_trigger LANGUAGE plpgsql AS
+  $$ BEGIN IF tg_tag = 'CREATE TABLE' THEN RAISE EXCEPTION 'refused by event trigger'; END IF; END $$;
+CREATE EVENT TRIGGER refuse_tables ON ddl_command_end EXECUTE FUNCTION pg_catalog.lifeboat_test_refuse();
+SQL
 before=$(dump_of staging)
 run 1 lb restore --backup-id "$id" --target "$(pg_url staging)" --to ./backups --yes --no-safety-backup
-contains "$ERR" "keep_me"
+contains "$ERR" "refused by event trigger"
+contains "$ERR" "rolled back, nothing was changed"
 [[ "$(dump_of staging)" == "$before" ]] || fail "a failed restore changed the target"
+psql_in staging -c "DROP EVENT TRIGGER refuse_tables; DROP FUNCTION pg_catalog.lifeboat_test_refuse()" >/dev/null
 pass "a restore that fails half way leaves the target exactly as it was, and says why"
 
 # Over a live, non-empty database: refused without --yes; with --yes a safety backup first.

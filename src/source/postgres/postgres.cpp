@@ -4,6 +4,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -15,6 +17,19 @@
 namespace lifeboat::source::postgres {
 
 namespace {
+
+// Text that a query sent hex-encoded (encode(convert_to(x, 'UTF8'), 'hex')), so that no
+// newline or separator inside a name can split or merge rows.
+std::string unhex(std::string_view hex) {
+  auto digit = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c - 'A' + 10;
+  };
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1])));
+  }
+  return out;
+}
 
 std::map<std::string, std::string> child_env(const Connection& c) {
   std::map<std::string, std::string> env;
@@ -233,12 +248,49 @@ Result<Connection> parse_connection(std::string_view text) {
   return c;
 }
 
+namespace {
+
+// "ERROR:  canceling statement due to lock timeout": pg_dump's --lock-wait-timeout and
+// the restore's lock_timeout end the same way.
+bool is_lock_timeout(const std::string& err) {
+  return err.find("due to lock timeout") != std::string::npos ||
+         err.find("could not obtain lock") != std::string::npos;
+}
+
+std::string holders_text(const Connection& c, bool exclusive_only) {
+  std::vector<std::string> holders;
+  try {
+    holders = lock_holders(c, exclusive_only);
+  } catch (const Error& e) {
+    return fmt::format(" (the sessions holding it could not be listed: {})", e.what());
+  }
+  if (holders.empty()) {
+    return " (the session that held it has ended)";
+  }
+  return "; held by: " + join(holders, "; ");
+}
+
+// A connection that broke (the server went away, a proxy cut it, a session was
+// terminated), as psql reports it.
+bool is_connection_lost(const std::string& err) {
+  return err.find("server closed the connection unexpectedly") != std::string::npos ||
+         err.find("connection to server was lost") != std::string::npos ||
+         err.find("terminating connection") != std::string::npos ||
+         err.find("could not receive data from server") != std::string::npos ||
+         err.find("could not send data to server") != std::string::npos;
+}
+
+} // namespace
+
 void dump(const Connection& c, pipeline::Sink& out, const DumpOptions& options) {
-  std::vector<std::string> argv = {"pg_dump", "--dbname=" + c.conninfo,
-                                   "--format=" + std::string(options.format == "custom" ? "custom" : "plain"),
-                                   "--no-owner", "--no-privileges"};
+  // Full fidelity: owners, ACLs and default privileges are in every dump; a restore onto
+  // a server without those roles leaves them out (restore --no-owner --no-privileges).
+  std::vector<std::string> argv = {
+      "pg_dump", "--dbname=" + c.conninfo,
+      "--format=" + std::string(options.format == "custom" ? "custom" : "plain"),
+      fmt::format("--lock-wait-timeout={}s", std::max(1, options.lock_wait_seconds))};
   if (options.format != "custom") {
-    // Restore replaces existing objects in the same transaction.
+    // A by-hand `psql -1 -f dump.sql` replaces existing objects in the same transaction.
     argv.emplace_back("--clean");
     argv.emplace_back("--if-exists");
   }
@@ -254,56 +306,80 @@ void dump(const Connection& c, pipeline::Sink& out, const DumpOptions& options) 
   }
   int status = child.wait();
   if (status != 0) {
-    throw_tool_error("pg_dump", c, status, child.stderr_text());
+    std::string err = child.stderr_text();
+    if (is_lock_timeout(err)) {
+      std::string table;
+      if (auto at = err.find("LOCK TABLE "); at != std::string::npos) {
+        auto end = err.find(" IN ACCESS SHARE MODE", at);
+        table = err.substr(at + 11, end == std::string::npos ? 0 : end - at - 11);
+      }
+      throw Error(ErrorKind::transient,
+                  fmt::format("pg_dump of '{}' waited {}s for a lock on {} and gave up{}", c.display,
+                              options.lock_wait_seconds, table.empty() ? "a table" : table,
+                              holders_text(c, true)),
+                  "A session holds an ACCESS EXCLUSIVE lock (ALTER TABLE, VACUUM FULL, a "
+                  "migration). Let it finish and run again, or raise [postgres] lock_timeout.");
+    }
+    throw_tool_error("pg_dump", c, status, err);
   }
 }
 
-std::vector<std::string> loader_argv(const Connection& t, const std::string& payload) {
-  if (payload == "dump") {
-    return {"pg_restore", "--single-transaction", "--exit-on-error", "--clean", "--if-exists",
-            "--no-owner", "--no-privileges", "--dbname=" + t.conninfo};
+std::vector<std::string> database_settings(const Connection& c) {
+  // Hex, so that a value holding a newline or '|' stays one row.
+  auto rows = query(c, "SELECT encode(convert_to(s.c, 'UTF8'), 'hex') FROM pg_catalog.pg_db_role_setting r, "
+                       "unnest(r.setconfig) WITH ORDINALITY AS s(c, n) WHERE r.setrole = 0 AND "
+                       "r.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+                       "current_database()) ORDER BY s.n");
+  std::vector<std::string> out;
+  for (const auto& r : rows) {
+    out.push_back(unhex(r));
   }
-  return {"psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
-          "--dbname=" + t.conninfo};
+  return out;
 }
 
 struct Loader::Impl {
-  Impl(const Connection& t, const std::string& payload)
+  explicit Impl(const Connection& t)
       : target(t),
-        child({.argv = loader_argv(t, payload), .env = child_env(t), .pipe_stdin = true},
+        child({.argv = {"psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v",
+                        "ON_ERROR_STOP=1", "--dbname=" + t.conninfo},
+               .env = child_env(t),
+               .pipe_stdin = true},
               "postgresql-client") {}
+  [[noreturn]] void fail(int status, bool input_ended) {
+    done = true;
+    std::string err = child.stderr_text();
+    if (is_lock_timeout(err)) {
+      throw Error(ErrorKind::transient,
+                  fmt::format("restore into '{}' waited for a lock and gave up; it was rolled "
+                              "back, nothing was changed{}",
+                              target.display, holders_text(target, false)),
+                  "End those sessions (or pass --terminate-connections) and run again.");
+    }
+    if (input_ended && is_connection_lost(err)) {
+      // The whole script was sent: the connection may have broken during COMMIT, after
+      // the server made it durable. Nobody can say from here which.
+      throw Error(ErrorKind::transient,
+                  fmt::format("the connection to '{}' was lost at the end of the restore, while "
+                              "committing: the target may or may not have changed: {}",
+                              target.display, first_error_line(err)),
+                  "Look at the target before anything else; the safety backup undoes the restore "
+                  "if it committed.");
+    }
+    if (is_connection_lost(err)) {
+      throw Error(ErrorKind::transient,
+                  fmt::format("the connection to '{}' was lost during the restore, before COMMIT: "
+                              "it was rolled back, nothing was changed: {}",
+                              target.display, first_error_line(err)),
+                  "Check the server and the network, then run again.");
+    }
+    throw_tool_error("restore with psql", target, status, err);
+  }
   Connection target;
   Subprocess child;
   bool done = false;
 };
 
-Loader::Loader(const Connection& target, const std::string& payload)
-    : m_impl(std::make_unique<Impl>(target, payload)) {}
-
-CustomDumpChecker::CustomDumpChecker()
-    : m_child(std::make_unique<Subprocess>(
-          ProcessOptions{.argv = {"pg_restore", "-f", "/dev/null"}, .pipe_stdin = true},
-          "postgresql-client")) {}
-
-CustomDumpChecker::~CustomDumpChecker() = default;
-
-void CustomDumpChecker::write(pipeline::Bytes bytes) {
-  try {
-    m_child->write_stdin(bytes);
-  } catch (const Error&) {
-    m_child->wait();
-    throw Error(ErrorKind::integrity,
-                fmt::format("pg_restore cannot read the dump: {}", first_error_line(m_child->stderr_text())));
-  }
-}
-
-void CustomDumpChecker::finish() {
-  m_child->close_stdin();
-  if (m_child->wait() != 0) {
-    throw Error(ErrorKind::integrity,
-                fmt::format("pg_restore cannot read the dump: {}", first_error_line(m_child->stderr_text())));
-  }
-}
+Loader::Loader(const Connection& target) : m_impl(std::make_unique<Impl>(target)) {}
 
 Loader::~Loader() {
   if (!m_impl->done) {
@@ -315,20 +391,18 @@ void Loader::write(pipeline::Bytes bytes) {
   try {
     m_impl->child.write_stdin(bytes);
   } catch (const Error&) {
-    // psql stopped: its own error says why.
-    int status = m_impl->child.wait();
-    m_impl->done = true;
-    throw_tool_error("restore with psql", m_impl->target, status, m_impl->child.stderr_text());
+    // psql stopped before the end of the script: it never sent COMMIT.
+    m_impl->fail(m_impl->child.wait(), false);
   }
 }
 
 void Loader::finish() {
   m_impl->child.close_stdin();
   int status = m_impl->child.wait();
-  m_impl->done = true;
   if (status != 0) {
-    throw_tool_error("restore with psql", m_impl->target, status, m_impl->child.stderr_text());
+    m_impl->fail(status, true);
   }
+  m_impl->done = true;
 }
 
 void Loader::abort() {
@@ -336,6 +410,99 @@ void Loader::abort() {
   m_impl->child.kill(SIGKILL);
   m_impl->child.wait();
   m_impl->done = true;
+}
+
+struct CustomToScript::Impl {
+  Impl(pipeline::Sink& o, const std::vector<std::string>& extra) : out(o), child(options(extra), "postgresql-client") {
+    reader = std::thread([this] { read(); });
+  }
+  ~Impl() {
+    if (reader.joinable()) {
+      child.kill(SIGKILL);
+      reader.join();
+    }
+  }
+  static ProcessOptions options(const std::vector<std::string>& extra) {
+    ProcessOptions o{.argv = {"pg_restore", "--file=-"}, .pipe_stdin = true, .pipe_stdout = true};
+    o.argv.insert(o.argv.end(), extra.begin(), extra.end());
+    return o;
+  }
+  void read() {
+    try {
+      std::vector<std::byte> buf(256 * 1024);
+      while (std::size_t n = child.read_stdout(buf)) {
+        out.write(pipeline::Bytes(buf.data(), n));
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      error = std::current_exception();
+      child.kill(SIGKILL); // our writes to its input now fail instead of blocking
+    }
+  }
+  void rethrow() {
+    std::lock_guard lock(mutex);
+    if (error) {
+      std::rethrow_exception(error);
+    }
+  }
+  [[noreturn]] void unreadable() {
+    throw Error(ErrorKind::integrity,
+                fmt::format("pg_restore cannot read the dump: {}", first_error_line(child.stderr_text())));
+  }
+  pipeline::Sink& out;
+  Subprocess child;
+  std::thread reader;
+  std::mutex mutex;
+  std::exception_ptr error;
+};
+
+CustomToScript::CustomToScript(pipeline::Sink& out, const std::vector<std::string>& extra_args)
+    : m_impl(std::make_unique<Impl>(out, extra_args)) {}
+
+CustomToScript::~CustomToScript() = default;
+
+void CustomToScript::write(pipeline::Bytes bytes) {
+  m_impl->rethrow();
+  try {
+    m_impl->child.write_stdin(bytes);
+  } catch (const Error&) {
+    m_impl->reader.join();
+    m_impl->rethrow();
+    m_impl->child.wait();
+    m_impl->unreadable();
+  }
+}
+
+void CustomToScript::finish() {
+  m_impl->child.close_stdin();
+  m_impl->reader.join();
+  m_impl->rethrow();
+  if (m_impl->child.wait() != 0) {
+    m_impl->unreadable();
+  }
+}
+
+class CustomDumpObserver::Feed final : public pipeline::Sink {
+public:
+  explicit Feed(DumpObserver& o) : m_observer(o) {}
+  void write(pipeline::Bytes bytes) override { m_observer.observe(bytes); }
+
+private:
+  DumpObserver& m_observer;
+};
+
+CustomDumpObserver::CustomDumpObserver()
+    : m_feed(std::make_unique<Feed>(m_script)), m_convert(std::make_unique<CustomToScript>(*m_feed)) {}
+
+CustomDumpObserver::~CustomDumpObserver() = default;
+
+void CustomDumpObserver::observe(pipeline::Bytes bytes) {
+  m_convert->write(bytes);
+}
+
+void CustomDumpObserver::finish() {
+  m_convert->finish();
+  m_script.finish();
 }
 
 std::vector<std::string> query(const Connection& c, const std::string& sql) {
@@ -390,6 +557,197 @@ bool is_empty(const Connection& c) {
                        "WHERE k.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname NOT IN "
                        "('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'");
   return rows.empty() || rows[0] == "0";
+}
+
+std::vector<std::string> lock_holders(const Connection& c, bool exclusive_only) {
+  std::string sql = fmt::format(
+      "SELECT encode(convert_to(format('pid %s (user %s, application %L, %s since %s) holds %s "
+      "on %s', a.pid, a.usename, a.application_name, a.state, to_char(coalesce(a.xact_start, "
+      "a.backend_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), l.mode, "
+      "l.relation::regclass), 'UTF8'), 'hex') FROM pg_catalog.pg_locks l JOIN "
+      "pg_catalog.pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.locktype = "
+      "'relation' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+      "current_database()) AND l.pid <> pg_backend_pid() AND l.relation IN (SELECT k.oid FROM "
+      "pg_catalog.pg_class k JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace WHERE "
+      "n.nspname NOT IN ('pg_catalog', 'information_schema')){} ORDER BY a.pid, l.mode",
+      exclusive_only ? " AND l.mode = 'AccessExclusiveLock'" : "");
+  std::vector<std::string> out;
+  for (const auto& row : query(c, sql)) {
+    out.push_back(unhex(row));
+  }
+  return out;
+}
+
+int terminate_connections(const Connection& c) {
+  auto rows = query(c, "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM "
+                       "pg_catalog.pg_stat_activity WHERE datname = current_database() AND pid <> "
+                       "pg_backend_pid() AND backend_type = 'client backend'");
+  return rows.empty() ? 0 : std::stoi(rows[0]);
+}
+
+std::string quote_ident(std::string_view name) {
+  std::string out = "\"";
+  for (char ch : name) {
+    if (ch == '"') {
+      out.push_back('"');
+    }
+    out.push_back(ch);
+  }
+  return out + "\"";
+}
+
+namespace {
+
+std::string quote_literal(std::string_view text) {
+  std::string out = "'";
+  for (char ch : text) {
+    if (ch == '\'') {
+      out.push_back('\'');
+    }
+    out.push_back(ch);
+  }
+  return out + "'";
+}
+
+// The variables whose values pg_db_role_setting keeps as a list of quoted elements
+// (GUC_LIST_QUOTE; pg_dump's variable_is_guc_list_quote).
+bool is_list_quote(std::string_view name) {
+  for (std::string_view v : {"local_preload_libraries", "search_path", "session_preload_libraries",
+                             "shared_preload_libraries", "temp_tablespaces",
+                             "unix_socket_directories"}) {
+    if (name == v) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// `name=value` of pg_db_role_setting as the SET clause pg_dump writes for it.
+std::string set_clause(const std::string& entry) {
+  auto eq = entry.find('=');
+  std::string name = entry.substr(0, eq);
+  std::string value = eq == std::string::npos ? std::string() : entry.substr(eq + 1);
+  if (!is_list_quote(name)) {
+    return fmt::format("SET {} TO {}", name, quote_literal(value));
+  }
+  // "\"$user\", public": elements separated by commas, each maybe double-quoted.
+  std::vector<std::string> items;
+  std::string item;
+  bool quoted = false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    char ch = value[i];
+    if (ch == '"') {
+      if (quoted && i + 1 < value.size() && value[i + 1] == '"') {
+        item.push_back('"');
+        ++i;
+      } else {
+        quoted = !quoted;
+      }
+    } else if (ch == ',' && !quoted) {
+      items.push_back(std::string(trim(item)));
+      item.clear();
+    } else {
+      item.push_back(ch);
+    }
+  }
+  items.push_back(std::string(trim(item)));
+  std::string list;
+  for (const auto& i : items) {
+    list += (list.empty() ? "" : ", ") + quote_literal(i);
+  }
+  return fmt::format("SET {} TO {}", name, list);
+}
+
+} // namespace
+
+TargetState inspect_target(const Connection& c) {
+  TargetState t;
+  // One query, one row per fact, each value hex-encoded: kind|hex.
+  auto rows = query(
+      c,
+      "SELECT 'd|' || encode(convert_to(current_database(), 'UTF8'), 'hex') UNION ALL "
+      "SELECT 'v|' || current_setting('server_version_num') UNION ALL "
+      "SELECT 's|' || encode(convert_to(nspname, 'UTF8'), 'hex') FROM pg_catalog.pg_namespace "
+      "WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' "
+      "UNION ALL SELECT 't|' || encode(convert_to(n.nspname, 'UTF8'), 'hex') || '|' || "
+      "encode(convert_to(k.relname, 'UTF8'), 'hex') FROM pg_catalog.pg_class k JOIN "
+      "pg_catalog.pg_namespace n ON n.oid = k.relnamespace WHERE k.relkind IN ('r', 'p') AND "
+      "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' "
+      "UNION ALL SELECT 'c|' || encode(convert_to(s.c, 'UTF8'), 'hex') FROM "
+      "pg_catalog.pg_db_role_setting r, unnest(r.setconfig) AS s(c) WHERE r.setrole = 0 AND "
+      "r.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+      "current_database()) UNION ALL SELECT 'r|' || encode(convert_to(rolname, 'UTF8'), 'hex') "
+      "FROM pg_catalog.pg_roles UNION ALL SELECT 'l|' || count(*) FROM "
+      "pg_catalog.pg_largeobject_metadata");
+  for (const auto& row : rows) {
+    std::string_view v = std::string_view(row).substr(2);
+    switch (row[0]) {
+    case 'd':
+      t.database = unhex(v);
+      break;
+    case 'v':
+      t.server_version_num = std::stoi(std::string(v));
+      break;
+    case 's':
+      t.schemas.push_back(unhex(v));
+      break;
+    case 't': {
+      auto bar = v.find('|');
+      t.tables.add({.schema = unhex(v.substr(0, bar)), .table = unhex(v.substr(bar + 1)), .rows = 0});
+      break;
+    }
+    case 'c':
+      t.settings.push_back(unhex(v));
+      break;
+    case 'r':
+      t.roles.push_back(unhex(v));
+      break;
+    case 'l':
+      t.has_large_objects = v != "0";
+      break;
+    default:
+      break;
+    }
+  }
+  std::sort(t.schemas.begin(), t.schemas.end());
+  std::sort(t.settings.begin(), t.settings.end());
+  return t;
+}
+
+std::string replace_prologue(const TargetState& target, int lock_timeout_seconds) {
+  std::string sql = fmt::format("SET lock_timeout = '{}s';\n", std::max(1, lock_timeout_seconds));
+  for (const auto& schema : target.schemas) {
+    sql += fmt::format("DROP SCHEMA {} CASCADE;\n", quote_ident(schema));
+  }
+  // public as initdb makes it: the dump holds only how it differs from that.
+  if (target.server_version_num >= 150000) {
+    sql += "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\n"
+           "GRANT USAGE ON SCHEMA public TO PUBLIC;\n";
+  } else {
+    sql += "CREATE SCHEMA public;\n"
+           "DO $lifeboat$ BEGIN EXECUTE format('ALTER SCHEMA public OWNER TO %I', "
+           "(SELECT rolname FROM pg_catalog.pg_roles WHERE oid = 10)); END $lifeboat$;\n"
+           "GRANT ALL ON SCHEMA public TO PUBLIC;\n";
+  }
+  sql += "COMMENT ON SCHEMA public IS 'standard public schema';\n";
+  if (target.has_large_objects) {
+    sql += "SELECT count(pg_catalog.lo_unlink(oid)) FROM pg_catalog.pg_largeobject_metadata;\n";
+  }
+  return sql;
+}
+
+std::string settings_epilogue(const TargetState& target, const std::vector<std::string>& wanted) {
+  std::vector<std::string> sorted = wanted;
+  std::sort(sorted.begin(), sorted.end());
+  if (sorted == target.settings) {
+    return {};
+  }
+  std::string db = quote_ident(target.database);
+  std::string sql = fmt::format("ALTER DATABASE {} RESET ALL;\n", db);
+  for (const auto& entry : wanted) {
+    sql += fmt::format("ALTER DATABASE {} {};\n", db, set_clause(entry));
+  }
+  return sql;
 }
 
 } // namespace lifeboat::source::postgres

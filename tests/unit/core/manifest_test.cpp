@@ -37,6 +37,27 @@ TEST(Manifest, RoundTrips) {
   EXPECT_NE(to_json(m).find("\"format\": \"lifeboat-manifest/1\""), std::string::npos);
 }
 
+TEST(Manifest, RolesAndDatabaseSettingsAreOptional) {
+  Manifest m = sample();
+  auto plain = parse_manifest(to_json(m));
+  ASSERT_TRUE(plain) << plain.error();
+  EXPECT_FALSE(plain->roles); // unknown, not "none"
+  EXPECT_FALSE(plain->database_settings);
+  EXPECT_EQ(to_json(m).find("roles"), std::string::npos);
+
+  m.kind = "postgres";
+  m.roles = RoleUse{.owners = {"app", "App \"Admin\""}, .privileges = {"ro"}, .policies = {}};
+  m.database_settings = std::vector<std::string>{"work_mem=8MB", "search_path=\"$user\", public"};
+  auto back = parse_manifest(to_json(m));
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->roles, m.roles);
+  EXPECT_EQ(back->database_settings, m.database_settings);
+
+  auto j = nlohmann::json::parse(to_json(m));
+  j["roles"] = "app";
+  EXPECT_EQ(parse_manifest(j.dump()).error(), "invalid manifest: field 'roles' has the wrong type");
+}
+
 TEST(Manifest, ValidatesStrictly) {
   auto j = nlohmann::json::parse(to_json(sample()));
   auto with = [&](auto change) {
