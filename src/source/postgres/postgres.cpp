@@ -250,11 +250,14 @@ Result<Connection> parse_connection(std::string_view text) {
 
 namespace {
 
-// "ERROR:  canceling statement due to lock timeout": pg_dump's --lock-wait-timeout and
-// the restore's lock_timeout end the same way.
+// "ERROR:  canceling statement due to lock timeout" (the restore's lock_timeout), or
+// pg_dump's --lock-wait-timeout, which it implements as a statement_timeout on its
+// "LOCK TABLE ... IN ACCESS SHARE MODE".
 bool is_lock_timeout(const std::string& err) {
   return err.find("due to lock timeout") != std::string::npos ||
-         err.find("could not obtain lock") != std::string::npos;
+         err.find("could not obtain lock") != std::string::npos ||
+         (err.find("due to statement timeout") != std::string::npos &&
+          err.find("LOCK TABLE ") != std::string::npos);
 }
 
 std::string holders_text(const Connection& c, bool exclusive_only) {
@@ -560,16 +563,17 @@ bool is_empty(const Connection& c) {
 }
 
 std::vector<std::string> lock_holders(const Connection& c, bool exclusive_only) {
+  // The table is named schema-qualified whatever the search_path (regclass is not).
   std::string sql = fmt::format(
       "SELECT encode(convert_to(format('pid %s (user %s, application %L, %s since %s) holds %s "
       "on %s', a.pid, a.usename, a.application_name, a.state, to_char(coalesce(a.xact_start, "
       "a.backend_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), l.mode, "
-      "l.relation::regclass), 'UTF8'), 'hex') FROM pg_catalog.pg_locks l JOIN "
-      "pg_catalog.pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND l.locktype = "
-      "'relation' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
-      "current_database()) AND l.pid <> pg_backend_pid() AND l.relation IN (SELECT k.oid FROM "
-      "pg_catalog.pg_class k JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace WHERE "
-      "n.nspname NOT IN ('pg_catalog', 'information_schema')){} ORDER BY a.pid, l.mode",
+      "format('%I.%I', n.nspname, k.relname)), 'UTF8'), 'hex') FROM pg_catalog.pg_locks l JOIN "
+      "pg_catalog.pg_stat_activity a ON a.pid = l.pid JOIN pg_catalog.pg_class k ON k.oid = "
+      "l.relation JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace WHERE l.granted AND "
+      "l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE "
+      "datname = current_database()) AND l.pid <> pg_backend_pid() AND n.nspname NOT IN "
+      "('pg_catalog', 'information_schema'){} ORDER BY a.pid, l.mode, 1",
       exclusive_only ? " AND l.mode = 'AccessExclusiveLock'" : "");
   std::vector<std::string> out;
   for (const auto& row : query(c, sql)) {
