@@ -84,6 +84,28 @@ Subprocess::Subprocess(const ProcessOptions& options, const std::string& package
     posix_spawn_file_actions_adddup2(&actions, err_fd, STDOUT_FILENO);
   }
   posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+  Fd fd3;
+  if (!options.fd3_content.empty()) {
+    LIFEBOAT_ASSERT(options.fd3_content.size() <= 4096); // fits the pipe: never blocks
+    int fd3_pipe[2] = {-1, -1};
+    if (::pipe2(fd3_pipe, O_CLOEXEC) != 0) {
+      throw Error(ErrorKind::permanent, "unable to create a pipe");
+    }
+    // Kept above 3 so that the dup2 onto 3 below always clears O_CLOEXEC.
+    fd3 = Fd(::fcntl(fd3_pipe[0], F_DUPFD_CLOEXEC, 10));
+    ::close(fd3_pipe[0]);
+    Fd writer(fd3_pipe[1]);
+    if (!fd3) {
+      throw Error(ErrorKind::permanent, "unable to create a pipe");
+    }
+    write_all(writer.get(),
+              std::as_bytes(std::span(options.fd3_content.data(), options.fd3_content.size())),
+              "pipe to the child (fd 3)");
+    posix_spawn_file_actions_adddup2(&actions, fd3.get(), 3); // dup2 clears O_CLOEXEC
+  }
+  // The child inherits nothing else: descriptors our parent leaked without O_CLOEXEC (a
+  // test runner, a shell) must not reach pg_dump, nor be mistaken for the fd 3 secret.
+  posix_spawn_file_actions_addclosefrom_np(&actions, fd3 ? 4 : 3);
 
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {

@@ -21,6 +21,10 @@ struct ProcessOptions {
   std::map<std::string, std::string> env; // added to (or replacing in) the parent's environment
   bool pipe_stdin = false;                // write to the child through write_stdin()
   bool pipe_stdout = false;               // read the child through read_stdout()
+  // Bytes the child reads once from file descriptor 3, a pipe filled and closed before it
+  // starts (at most 4 KiB): a secret that must be neither in argv, nor in the
+  // environment of a long-lived process, nor in a file (libpq's PGSERVICEFILE=/dev/fd/3).
+  std::string fd3_content;
 };
 
 class Subprocess {

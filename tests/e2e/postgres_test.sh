@@ -195,7 +195,8 @@ poll_argv() { # poll_argv FILE: every cmdline seen until killed
 # The secrets come through the environment (DATABASE_URL, PGPASSWORD), never lifeboat's
 # own command line: exported in a subshell, so no `env VAR=...` process shows them either.
 for url in "postgres://hardpw:$enc@127.0.0.1:$PGPORT/app" \
-           "postgres://hardpw@127.0.0.1:$PGPORT/app?password=$enc&sslmode=disable"; do
+           "postgres://hardpw@127.0.0.1:$PGPORT/app?password=$enc&sslmode=disable" \
+           "postgres://hardpw:$enc@127.0.0.1:$PGPORT/app?sslpassword=$enc&sslmode=prefer"; do
   : >argv.seen
   poll_argv argv.seen & poller=$!
   (
@@ -216,4 +217,4 @@ for url in "postgres://hardpw:$enc@127.0.0.1:$PGPORT/app" \
     ! grep -r -q -F -- "$needle" hard || fail "the password ($needle) is in the storage"
   done
 done
-pass "passwords with / + = ? @ : # % and ?password= never reach argv, output or storage"
+pass "passwords with / + = ? @ : # %, ?password= and ?sslpassword= never reach argv, output or storage"

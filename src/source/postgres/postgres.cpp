@@ -31,15 +31,23 @@ std::string unhex(std::string_view hex) {
   return out;
 }
 
-std::map<std::string, std::string> child_env(const Connection& c) {
-  std::map<std::string, std::string> env;
+// How a child (pg_dump, psql) gets the connection's secrets: the password as PGPASSWORD;
+// an sslpassword (which has no environment variable) through a libpq service file that
+// is a pipe read once on fd 3, so it is never in argv or on disk.
+ProcessOptions child_options(const Connection& c, std::vector<std::string> argv) {
+  ProcessOptions o{.argv = std::move(argv)};
   if (!c.password.empty()) {
-    env["PGPASSWORD"] = c.password.reveal();
+    o.env["PGPASSWORD"] = c.password.reveal();
+  }
+  if (!c.ssl_password.empty()) {
+    o.env["PGSERVICEFILE"] = "/dev/fd/3";
+    o.env["PGSERVICE"] = "lifeboat";
+    o.fd3_content = "[lifeboat]\nsslpassword=" + c.ssl_password.reveal() + "\n";
   }
   if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) {
-    env["PGCONNECT_TIMEOUT"] = "10"; // an unreachable host fails in seconds, not minutes
+    o.env["PGCONNECT_TIMEOUT"] = "10"; // an unreachable host fails in seconds, not minutes
   }
-  return env;
+  return o;
 }
 
 // The first error line of a tool's output, with the DETAIL lines that follow it
@@ -184,6 +192,10 @@ Result<Connection> parse_connection(std::string_view text) {
       c.password = Secret(o->val);
       continue;
     }
+    if (key == "sslpassword") {
+      c.ssl_password = Secret(o->val);
+      continue;
+    }
     given.emplace_back(key, o->val);
   }
   PQconninfoFree(options);
@@ -214,9 +226,6 @@ Result<Connection> parse_connection(std::string_view text) {
   // What messages and manifests show, built from the parsed form: the URL shape for
   // URLs, the keyword shape for keyword strings; secrets as ***.
   bool url = s.starts_with("postgres://") || s.starts_with("postgresql://");
-  auto shown = [](const std::string& k, const std::string& v) {
-    return k == "sslpassword" ? std::string("***") : v;
-  };
   if (url) {
     std::string user = value("user");
     std::string host = value("host").empty() ? value("hostaddr") : value("host");
@@ -232,16 +241,22 @@ Result<Connection> parse_connection(std::string_view text) {
     std::string query;
     for (const auto& [k, v] : given) {
       if (k != "user" && k != "host" && k != "hostaddr" && k != "port" && k != "dbname") {
-        query += (query.empty() ? "?" : "&") + k + "=" + shown(k, v);
+        query += (query.empty() ? "?" : "&") + k + "=" + v;
       }
+    }
+    if (!c.ssl_password.empty()) {
+      query += std::string(query.empty() ? "?" : "&") + "sslpassword=***";
     }
     c.display += query;
   } else {
     for (const auto& [k, v] : given) {
-      c.display += (c.display.empty() ? "" : " ") + k + "=" + shown(k, v);
+      c.display += (c.display.empty() ? "" : " ") + k + "=" + v;
     }
     if (!c.password.empty()) {
       c.display += " password=***";
+    }
+    if (!c.ssl_password.empty()) {
+      c.display += " sslpassword=***";
     }
   }
   c.identity = connection_identity(c.conninfo);
@@ -297,7 +312,9 @@ void dump(const Connection& c, pipeline::Sink& out, const DumpOptions& options) 
     argv.emplace_back("--clean");
     argv.emplace_back("--if-exists");
   }
-  Subprocess child({.argv = argv, .env = child_env(c), .pipe_stdout = true}, "postgresql-client");
+  ProcessOptions po = child_options(c, argv);
+  po.pipe_stdout = true;
+  Subprocess child(po, "postgresql-client");
   std::vector<std::byte> buf(256 * 1024);
   while (true) {
     throw_if_cancelled();
@@ -343,11 +360,13 @@ std::vector<std::string> database_settings(const Connection& c) {
 struct Loader::Impl {
   explicit Impl(const Connection& t)
       : target(t),
-        child({.argv = {"psql", "--no-psqlrc", "--quiet", "--single-transaction", "-v",
-                        "ON_ERROR_STOP=1", "--dbname=" + t.conninfo},
-               .env = child_env(t),
-               .pipe_stdin = true},
-              "postgresql-client") {}
+        child(options(t), "postgresql-client") {}
+  static ProcessOptions options(const Connection& t) {
+    ProcessOptions o = child_options(t, {"psql", "--no-psqlrc", "--quiet", "--single-transaction",
+                                         "-v", "ON_ERROR_STOP=1", "--dbname=" + t.conninfo});
+    o.pipe_stdin = true;
+    return o;
+  }
   [[noreturn]] void fail(int status, bool input_ended) {
     done = true;
     std::string err = child.stderr_text();
@@ -509,11 +528,10 @@ void CustomDumpObserver::finish() {
 }
 
 std::vector<std::string> query(const Connection& c, const std::string& sql) {
-  Subprocess child({.argv = {"psql", "--no-psqlrc", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
-                             "--dbname=" + c.conninfo, "-c", sql},
-                    .env = child_env(c),
-                    .pipe_stdout = true},
-                   "postgresql-client");
+  ProcessOptions po = child_options(c, {"psql", "--no-psqlrc", "-X", "-A", "-t", "-q", "-v",
+                                        "ON_ERROR_STOP=1", "--dbname=" + c.conninfo, "-c", sql});
+  po.pipe_stdout = true;
+  Subprocess child(po, "postgresql-client");
   std::string out;
   std::vector<std::byte> buf(65536);
   while (size_t n = child.read_stdout(buf)) {

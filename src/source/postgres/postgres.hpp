@@ -25,6 +25,7 @@ namespace lifeboat::source::postgres {
 struct Connection {
   std::string conninfo; // URL or keyword string without the password
   Secret password;      // empty when none was given
+  Secret ssl_password;  // sslpassword (for an encrypted client key); never in conninfo
   std::string dbname;   // for default backup names
   std::string display;  // redacted, for messages and manifests
   // Which database this is, however the connection is written (URL or keywords, user,

@@ -96,6 +96,20 @@ TEST(PostgresConnection, NoPasswordEverReachesConninfoOrDisplay) {
   }
 }
 
+TEST(PostgresConnection, SslPasswordIsASecretToo) {
+  for (const std::string& text :
+       {std::string("postgres://app@db/shop?sslmode=verify-full&sslpassword=k%2Fey%20pw&sslkey=/k.pem"),
+        std::string("host=db dbname=shop user=app sslmode=verify-full sslpassword='k/ey pw' sslkey=/k.pem")}) {
+    auto c = parse_connection(text);
+    ASSERT_TRUE(c) << c.error();
+    EXPECT_EQ(c->ssl_password.reveal(), "k/ey pw");
+    EXPECT_EQ(c->conninfo.find("k/ey"), std::string::npos) << c->conninfo;
+    EXPECT_EQ(c->conninfo.find("sslpassword"), std::string::npos) << c->conninfo;
+    EXPECT_EQ(c->display.find("k/ey"), std::string::npos) << c->display;
+    EXPECT_NE(c->display.find("sslpassword=***"), std::string::npos) << c->display;
+  }
+}
+
 TEST(PostgresConnection, KeywordStrings) {
   auto c = parse_connection("host=db port=5433 user=app password='it\\'s secret' dbname=shop sslmode=require");
   ASSERT_TRUE(c) << c.error();
