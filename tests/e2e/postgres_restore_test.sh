@@ -6,7 +6,7 @@
 # the safety backup gives the drift back); a seed-style `pg_dump | gzip` without
 # --clean restores over an existing database; phantom COPY text and hostile names
 # counted right; locks that end within the timeout with the holder named;
-# --terminate-connections.
+# --terminate-connections; a connection cut before COMMIT reported rolled back.
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/pg.sh"
 start_pg
@@ -183,11 +183,11 @@ pass "custom format: per-table counts from the same dump, deep verify, exact in-
 # 6. Locks never hang: an ACCESS EXCLUSIVE lock during backup, an ACCESS SHARE lock
 #    during restore; both end within the timeout naming the holder.
 on_exit "touch $T/release"
-hold_lock() { # hold_lock MODE TABLE: a session holding the lock until release_lock
+hold_lock() { # hold_lock MODE TABLE [DB]: a session holding the lock until $T/release
   rm -f "$T/release" "$T/lock.out"
   { echo "BEGIN; LOCK TABLE $2 IN $1 MODE; SELECT 'locked';"
     while [[ ! -e $T/release ]]; do sleep 0.1; done; } 2>/dev/null \
-    | PGAPPNAME=lock-holder psql -XAtq -d prod >"$T/lock.out" 2>&1 &
+    | PGAPPNAME=lock-holder psql -XAtq -d "${3:-prod}" >"$T/lock.out" 2>&1 &
   holder=$!
   for _ in $(seq 100); do grep -q locked "$T/lock.out" 2>/dev/null && return; sleep 0.1; done
   fail "the lock was never taken"
@@ -216,3 +216,33 @@ contains "$ERR$OUT" "ended 1 other session"
 touch "$T/release"; wait $holder 2>/dev/null
 diff prod.before <(full_dump prod) >term.diff || fail "restore after terminate differs: $(head term.diff)"
 pass "a restore behind an ACCESS SHARE lock fails in seconds, naming the holder; --terminate-connections succeeds"
+
+# ---------------------------------------------------------------------------------------
+# 7. The restore's connection is cut before COMMIT (an administrator, a failover): the
+#    report says rolled back, and the target is as it was. The restore is held at its
+#    first statement by a reader's lock; its script is far larger than the pipe, so psql
+#    has not read it all when its backend is terminated.
+createdb cut
+psql -XAtq -d cut -c "CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 100000) g" >/dev/null
+run 0 lb backup --db "$(pg_url cut)" --to ./backups --name cut --json
+cut_id=$(json_field "$OUT" 'd["id"]')
+psql -XAtq -d cut -c "INSERT INTO big VALUES (0, 'after the backup')" >/dev/null
+full_dump cut >cut.before
+hold_lock "ACCESS SHARE" public.big cut
+"$LIFEBOAT" restore --backup-id "$cut_id" --target "$(pg_url cut)" --to ./backups --yes \
+  --no-safety-backup >cut.out 2>cut.err &
+restorer=$!
+victim=
+for _ in $(seq 200); do
+  victim=$(psql -XAtq -d postgres -c "select pid from pg_stat_activity where datname = 'cut' and cardinality(pg_blocking_pids(pid)) > 0 limit 1")
+  [[ -n $victim ]] && break
+  sleep 0.1
+done
+[[ -n $victim ]] || fail "the restore never waited for the lock"
+psql -XAtq -d postgres -c "select pg_terminate_backend($victim)" >/dev/null
+rc=0; wait $restorer || rc=$?
+touch "$T/release"; wait $holder 2>/dev/null
+[[ $rc == 1 ]] || fail "a cut connection exited $rc: $(cat cut.err)"
+contains "$(cat cut.err)" "lost during the restore, before COMMIT: it was rolled back, nothing was changed"
+diff cut.before <(full_dump cut) >cut.diff || fail "a cut restore changed the target: $(head cut.diff)"
+pass "a connection cut before COMMIT is reported rolled back, and the target is untouched"
