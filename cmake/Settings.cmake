@@ -8,6 +8,12 @@ target_compile_definitions(lifeboat_settings INTERFACE
   $<$<CONFIG:Debug,RelWithDebInfo>:_GLIBCXX_ASSERTIONS>)
 
 set(LIFEBOAT_SANITIZE "" CACHE STRING "sanitizers: address;undefined or thread")
+# The libFuzzer build (`make fuzz`, clang-16): every library is instrumented for coverage
+# with ASan+UBSan, and tests/fuzz links its targets with libFuzzer's engine.
+option(LIFEBOAT_FUZZ "build tests/fuzz with libFuzzer (needs clang)" OFF)
+if(LIFEBOAT_FUZZ)
+  list(APPEND LIFEBOAT_SANITIZE fuzzer-no-link address undefined)
+endif()
 if(LIFEBOAT_SANITIZE)
   list(JOIN LIFEBOAT_SANITIZE "," _san)
   target_compile_options(lifeboat_settings INTERFACE -fsanitize=${_san} -fno-omit-frame-pointer

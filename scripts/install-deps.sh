@@ -12,6 +12,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev libexpected-dev
   libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the libFuzzer build (make fuzz): clang 16 and its fuzzer runtime
+  clang-16 libclang-rt-16-dev
   # tools the tests and the by-hand recovery use
   sqlite3 zstd gzip coreutils time procps util-linux python3 tzdata
   postgresql-15 postgresql-client age

@@ -45,18 +45,8 @@ std::vector<crypto::X25519Identity> load_identities(const std::string& path,
     log::warning("identity file '{}' can be read by other users (mode {:o}); "
                  "chmod 600 it", path, st.st_mode & 0777);
   }
-  std::string text;
-  {
-    Fd fd = open_file(path, O_RDONLY, "read");
-    std::array<std::byte, 4096> buf{};
-    while (text.size() < 1024 * 1024) {
-      std::size_t n = read_some(fd.get(), buf, path);
-      if (n == 0) {
-        break;
-      }
-      text.append(reinterpret_cast<const char*>(buf.data()), n);
-    }
-  }
+  // An identity file is a few lines; a larger file is the wrong one (or hostile).
+  std::string text = read_small_file(path, 64 * 1024, "identity file", ErrorKind::config);
   auto ids = crypto::parse_identity_file(text);
   secure_wipe(text.data(), text.size());
   if (!ids) {

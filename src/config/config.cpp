@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "config/raw.hpp"
+#include "util/fs.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 
@@ -352,14 +353,11 @@ void apply_env_defaults(Config& c, const EnvLookup& env) {
   }
 }
 
+// A config file is a few KiB; toml++ builds a tree several times the text's size.
+constexpr std::size_t k_max_config_size = 1024 * 1024;
+
 std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    throw Error(ErrorKind::config, fmt::format("unable to read config file '{}'", p.string()));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_small_file(p, k_max_config_size, "config file", ErrorKind::config);
 }
 
 } // namespace

@@ -15,7 +15,6 @@ namespace lifeboat::core {
 
 namespace {
 
-constexpr std::size_t k_manifest_limit = 16 * 1024 * 1024;
 // Collisions within one second beyond this are not a clock, they are a loop.
 constexpr int k_max_same_second = 1000;
 
@@ -92,12 +91,18 @@ Catalog::Listing& Catalog::load(const std::string& prefix) {
   }
   std::vector<std::string> manifests;
   std::set<std::string> pins; // manifest keys that have a pin marker
+  std::vector<CatalogProblem> oversized;
   m_storage.list(prefix, [&](const storage::ObjectInfo& info) {
     auto o = parse_object_key(info.key);
     if (!o) {
       return;
     }
-    if (o->kind == ObjectKind::manifest) {
+    if (o->kind == ObjectKind::manifest && info.size > k_max_manifest_size) {
+      // Never read into memory; one bad object must not hide every backup.
+      oversized.push_back({info.key, fmt::format("manifest is {} bytes, more than the {} "
+                                                 "lifeboat reads", info.size,
+                                                 k_max_manifest_size)});
+    } else if (o->kind == ObjectKind::manifest) {
       manifests.push_back(info.key);
     } else if (o->kind == ObjectKind::pin) {
       pins.insert(o->id.manifest_key());
@@ -105,11 +110,15 @@ Catalog::Listing& Catalog::load(const std::string& prefix) {
   });
   std::sort(manifests.begin(), manifests.end());
 
-  // One GET per manifest, several at a time where the backend allows it.
-  std::vector<std::optional<std::string>> texts(manifests.size());
+  // One GET per manifest, several at a time where the backend allows it, each parsed by
+  // the thread that read it: at most one text per thread is held at a time.
+  std::vector<std::optional<Result<Manifest>>> parsed(manifests.size());
   parallel_for(manifests.size(), m_storage.capabilities().max_connections, [&](std::size_t i) {
     try {
-      texts[i] = m_storage.read_all(manifests[i], k_manifest_limit);
+      auto text = m_storage.read_at_most(manifests[i], k_max_manifest_size);
+      parsed[i] = text ? parse_manifest(*text)
+                       : unexpected(fmt::format("manifest is more than the {} bytes lifeboat "
+                                                "reads", k_max_manifest_size)); // it grew
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::not_found) {
         throw;
@@ -119,19 +128,17 @@ Catalog::Listing& Catalog::load(const std::string& prefix) {
   });
 
   Listing out;
+  for (auto& p : oversized) {
+    note_problem(p);
+  }
   for (std::size_t i = 0; i < manifests.size(); ++i) {
-    if (!texts[i]) {
+    if (!parsed[i]) {
       continue;
     }
     const std::string& key = manifests[i];
-    auto m = parse_manifest(*texts[i]);
+    auto& m = *parsed[i];
     if (!m) {
-      if (std::none_of(m_problems.begin(), m_problems.end(),
-                       [&](const CatalogProblem& p) { return p.manifest_key == key; })) {
-        m_problems.push_back({key, m.error()});
-      }
-      log::warning("ignoring unreadable manifest '{}' in '{}': {}", key, m_storage.display_url(),
-                   m.error());
+      note_problem({key, m.error()});
       continue;
     }
     auto id = BackupId::parse(m->id, m->name);
@@ -144,6 +151,17 @@ Catalog::Listing& Catalog::load(const std::string& prefix) {
   }
   std::sort(out.begin(), out.end(), older);
   return m_listings[prefix] = std::move(out);
+}
+
+void Catalog::note_problem(const CatalogProblem& problem) {
+  if (std::any_of(m_problems.begin(), m_problems.end(), [&](const CatalogProblem& p) {
+        return p.manifest_key == problem.manifest_key;
+      })) {
+    return; // said once per run
+  }
+  m_problems.push_back(problem);
+  log::warning("ignoring unreadable manifest '{}' in '{}': {}", problem.manifest_key,
+               m_storage.display_url(), problem.message);
 }
 
 template <typename F> void Catalog::for_listings(const std::string& name, F each) {
@@ -290,6 +308,14 @@ void Catalog::commit(const Manifest& m) {
   // Re-validate what we are about to commit, as pgBackRest does: a manifest that we
   // could not read back must never become the commit point.
   std::string text = to_json(m);
+  if (text.size() > k_max_manifest_size) {
+    throw Error(ErrorKind::permanent,
+                fmt::format("the manifest of backup '{}' would be {} bytes ({} tables), more "
+                            "than the {} lifeboat reads back; nothing was stored as a backup",
+                            m.id, text.size(), m.tables.tables().size(), k_max_manifest_size),
+                "lifeboat cannot yet catalog a database with this many tables; the "
+                "limit is k_max_manifest_size in src/core/manifest.hpp.");
+  }
   auto check = parse_manifest(text);
   LIFEBOAT_ASSERT(check.has_value());
   auto id = BackupId::parse(m.id, m.name);

@@ -93,6 +93,8 @@ private:
   Listing& load(const std::string& prefix);
   // Calls `each` for every cached listing that covers database `name`.
   template <typename F> void for_listings(const std::string& name, F each);
+  // Records a manifest that is not listed, once, and warns about it.
+  void note_problem(const CatalogProblem& problem);
   std::optional<std::string> only_name(const std::optional<std::string>& name, const char* what);
 
   storage::Storage& m_storage;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "util/error.hpp"
 #include "util/strings.hpp"
 
 namespace lifeboat::core {
@@ -38,6 +39,16 @@ void Inventory::add(TableCount table) {
     return;
   }
   m_tables.insert(it, std::move(table));
+}
+
+Inventory Inventory::from_sorted(std::vector<TableCount> tables) {
+  for (std::size_t i = 1; i < tables.size(); ++i) {
+    LIFEBOAT_ASSERT(before(tables[i - 1].schema, tables[i - 1].table, tables[i].schema,
+                           tables[i].table));
+  }
+  Inventory out;
+  out.m_tables = std::move(tables);
+  return out;
 }
 
 const TableCount* Inventory::find(std::string_view schema, std::string_view table) const {

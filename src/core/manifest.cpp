@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -137,12 +139,101 @@ bool is_hex64(const std::string& s) {
 
 } // namespace
 
+namespace {
+
+// Parses the JSON text into a tree that holds everything but the table entries, which
+// `entries` receives one by one as their objects close (see k_max_manifest_size).
+class BoundedReader {
+public:
+  json parse(std::string_view text) {
+    return json::parse(text, [this](int depth, json::parse_event_t event, json& parsed) {
+      return keep(depth, event, parsed);
+    });
+  }
+  struct Entry {
+    std::optional<std::string> schema; // absent in legacy manifests
+    std::string name;
+    std::uint64_t rows = 0;
+  };
+  std::vector<Entry> entries; // the table entries, in the order of the text
+  bool saw_tables = false;
+
+private:
+  bool keep(int depth, json::parse_event_t event, json& parsed) {
+    using E = json::parse_event_t;
+    if (depth > k_max_manifest_depth) {
+      throw std::invalid_argument(
+          fmt::format("it nests deeper than {} levels", k_max_manifest_depth));
+    }
+    if (event == E::key && depth == 1) {
+      m_key = parsed.get<std::string>();
+      if (!m_seen.insert(m_key).second) {
+        throw std::invalid_argument(fmt::format("field '{}' appears twice", m_key));
+      }
+      // Unknown fields are ignored, so they are not even built.
+      static const std::set<std::string, std::less<>> known = {
+          "format",       "id",          "name",           "kind",
+          "reason",       "source",      "source_id",      "server_version",
+          "tool_version", "host",        "started_at",     "finished_at",
+          "duration_seconds", "data",    "checksum_key",   "uncompressed_size",
+          "integrity_check",  "tables",  "roles",          "database_settings"};
+      m_skipping = !known.contains(m_key);
+      return !m_skipping;
+    }
+    if (m_skipping) {
+      return true; // inside an unknown field's value: the parser builds none of it
+    }
+    if (depth == 1 && m_key == "tables") {
+      if (event == E::array_start) {
+        m_in_tables = true;
+        saw_tables = true;
+      } else if (event == E::array_end) {
+        m_in_tables = false;
+      }
+    }
+    if (m_in_tables && depth >= 2) {
+      if (depth == 2 && (event == E::object_end || event == E::array_end || event == E::value)) {
+        if (!parsed.is_object()) {
+          throw std::invalid_argument("field 'tables' holds an entry that is not an object");
+        }
+        Entry e{.name = field<std::string>(parsed, "name"),
+                .rows = field<std::uint64_t>(parsed, "rows")};
+        if (parsed.contains("schema")) {
+          e.schema = field<std::string>(parsed, "schema");
+        }
+        entries.push_back(std::move(e));
+        return false; // never part of the tree
+      }
+      return true;
+    }
+    if (++m_values > k_max_manifest_values) {
+      throw std::invalid_argument(fmt::format(
+          "it holds more than {} values outside 'tables'", k_max_manifest_values));
+    }
+    return true;
+  }
+  std::string m_key;
+  std::set<std::string> m_seen; // the top-level keys so far
+  bool m_in_tables = false;
+  bool m_skipping = false; // reading the value of an unknown top-level field
+  std::size_t m_values = 0;
+};
+
+} // namespace
+
 Result<Manifest> parse_manifest(std::string_view text) {
+  if (text.size() > k_max_manifest_size) {
+    return unexpected(fmt::format("manifest is {} bytes, more than the {} lifeboat reads",
+                                  text.size(), k_max_manifest_size));
+  }
   json j;
+  BoundedReader reader;
   try {
-    j = json::parse(text);
+    j = reader.parse(text);
   } catch (const json::exception& e) {
     return unexpected(fmt::format("manifest is not valid JSON: {}", e.what()));
+  } catch (const std::invalid_argument& e) {
+    return unexpected(fmt::format("invalid manifest: {}", e.what()));
   }
   try {
     if (!j.is_object()) {
@@ -190,32 +281,53 @@ Result<Manifest> parse_manifest(std::string_view text) {
     if (j.contains("database_settings")) {
       m.database_settings = field<std::vector<std::string>>(j, "database_settings");
     }
-    auto tables = field<json>(j, "tables");
-    if (!tables.is_array()) {
+    if (!field<json>(j, "tables").is_array() || !reader.saw_tables) {
       throw std::invalid_argument("field 'tables' has the wrong type");
     }
-    for (const auto& t : tables) {
-      if (!t.is_object()) {
-        throw std::invalid_argument("field 'tables' holds an entry that is not an object");
-      }
-      auto name = field<std::string>(t, "name");
-      auto rows = field<std::uint64_t>(t, "rows");
-      if (!t.contains("schema")) {
+    struct Listed {
+      TableCount table;
+      bool legacy;
+    };
+    std::vector<Listed> listed;
+    listed.reserve(reader.entries.size());
+    for (auto& t : reader.entries) {
+      if (!t.schema) {
         // Written before schema was recorded (see manifest.hpp): duplicates merge, as
         // the names of distinct tables could coincide there.
         m.legacy_table_names = true;
-        m.tables.add(m.kind == "postgres"
-                         ? split_legacy_name(name, rows)
-                         : TableCount{.schema = "main", .table = name, .rows = rows});
+        listed.push_back({m.kind == "postgres"
+                              ? split_legacy_name(t.name, t.rows)
+                              : TableCount{.schema = "main", .table = t.name, .rows = t.rows},
+                          true});
         continue;
       }
-      auto schema = field<std::string>(t, "schema");
-      if (m.tables.find(schema, name) != nullptr) {
-        throw std::invalid_argument(
-            fmt::format("table {} is listed twice in field 'tables'", quote_name(schema, name)));
-      }
-      m.tables.add({.schema = schema, .table = name, .rows = rows});
+      listed.push_back(
+          {{.schema = std::move(*t.schema), .table = std::move(t.name), .rows = t.rows}, false});
     }
+    reader.entries = {};
+    // Sorted once, never inserted in order: entries in reverse order must not cost n².
+    std::sort(listed.begin(), listed.end(), [](const Listed& a, const Listed& b) {
+      return std::tie(a.table.schema, a.table.table) < std::tie(b.table.schema, b.table.table);
+    });
+    std::vector<TableCount> tables;
+    tables.reserve(listed.size());
+    bool last_exact = false; // the last table came from an entry with a schema
+    for (auto& l : listed) {
+      if (!tables.empty() && tables.back().schema == l.table.schema &&
+          tables.back().table == l.table.table) {
+        if (!l.legacy && last_exact) {
+          throw std::invalid_argument(
+              fmt::format("table {} is listed twice in field 'tables'",
+                          quote_name(l.table.schema, l.table.table)));
+        }
+        tables.back().rows += l.table.rows;
+        last_exact = last_exact || !l.legacy;
+        continue;
+      }
+      last_exact = !l.legacy;
+      tables.push_back(std::move(l.table));
+    }
+    m.tables = Inventory::from_sorted(std::move(tables));
     auto id = BackupId::parse(m.id, m.name);
     if (!id && !BackupId::parse(m.id)) {
       throw std::invalid_argument(id.error());

@@ -91,9 +91,18 @@ struct Manifest {
   std::uint64_t total_rows() const { return tables.total_rows(); }
 };
 
+// The largest manifest lifeboat writes or reads: room for about 100,000 tables with
+// long names. Reading one, valid or hostile, stays inside 64 MiB (tests/unit/core):
+// the table entries become TableCounts as they are parsed and never a JSON tree,
+// unknown fields are skipped unbuilt, nesting is capped at k_max_manifest_depth and
+// the JSON values outside 'tables' at k_max_manifest_values.
+constexpr std::size_t k_max_manifest_size = 8 * 1024 * 1024;
+constexpr int k_max_manifest_depth = 8;
+constexpr std::size_t k_max_manifest_values = 100'000;
+
 std::string to_json(const Manifest& m);
 // Strict: every required field present with the right type, id consistent with
-// name and key. Errors say which field is wrong.
+// name and key, no table listed twice. Errors say which field is wrong.
 Result<Manifest> parse_manifest(std::string_view json);
 
 // compare(m.tables, found), with `found` first named as the writer of a legacy manifest

@@ -118,6 +118,10 @@ Result<void> HeaderParser::line(std::string_view text) {
   }
   if (text.starts_with("->")) {
     std::size_t stanza_no = m_stanzas.size() + 1;
+    if (stanza_no > k_max_stanzas) {
+      return unexpected(
+          fmt::format("line {}: the header has more than {} stanzas", n, k_max_stanzas));
+    }
     if (text.size() > 2 && text[2] != ' ') {
       return unexpected(fmt::format("line {}: a stanza line must start with '-> '", n));
     }
@@ -138,6 +142,10 @@ Result<void> HeaderParser::line(std::string_view text) {
                                         "outside printable ASCII",
                                         n, stanza_no));
         }
+      }
+      if (stanza.args.size() == k_max_args) {
+        return unexpected(fmt::format("line {}: stanza {} has more than {} arguments", n,
+                                      stanza_no, k_max_args));
       }
       stanza.args.emplace_back(arg);
       if (sp == std::string_view::npos) {

@@ -32,6 +32,11 @@ public:
   // The largest header accepted: generous for many recipients and post-quantum
   // stanzas (about 1.6 KiB each), and a bound on memory for hostile input.
   static constexpr std::size_t k_max_size = 1024 * 1024;
+  // Each X25519 stanza costs the decryptor a key agreement per identity: a header of
+  // hundreds of thousands of tiny stanzas would be seconds of CPU. age's own tools
+  // write one per recipient; lifeboat's config holds a handful.
+  static constexpr std::size_t k_max_stanzas = 1024;
+  static constexpr std::size_t k_max_args = 64; // per stanza (age's types use 1 or 2)
 
   // Consumes bytes up to and including the MAC line's LF (never beyond it).
   // Returns the count consumed, or a message (lowercase, no object) on a syntax error.

@@ -10,7 +10,7 @@ std::string Storage::signed_url(const std::string&, Seconds) {
   throw Error(ErrorKind::usage, fmt::format("storage '{}' cannot make signed URLs", display_url()));
 }
 
-std::string Storage::read_all(const std::string& key, std::size_t limit) {
+std::optional<std::string> Storage::read_at_most(const std::string& key, std::size_t limit) {
   auto reader = open_read(key);
   std::string out;
   std::vector<std::byte> buf(64 * 1024);
@@ -21,11 +21,19 @@ std::string Storage::read_all(const std::string& key, std::size_t limit) {
     }
     out.append(reinterpret_cast<const char*>(buf.data()), n);
     if (out.size() > limit) {
-      throw Error(ErrorKind::permanent,
-                  fmt::format("object '{}' in '{}' is larger than {} bytes", key, display_url(),
-                              limit));
+      return std::nullopt;
     }
   }
+}
+
+std::string Storage::read_all(const std::string& key, std::size_t limit) {
+  auto out = read_at_most(key, limit);
+  if (!out) {
+    throw Error(ErrorKind::permanent,
+                fmt::format("object '{}' in '{}' is larger than {} bytes", key, display_url(),
+                            limit));
+  }
+  return std::move(*out);
 }
 
 void Storage::write_all(const std::string& key, std::string_view data, const PutOptions& options) {

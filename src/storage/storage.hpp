@@ -102,6 +102,8 @@ public:
 
   // Convenience built on the required interface.
   std::string read_all(const std::string& key, std::size_t limit = 64 * 1024 * 1024);
+  // The same, but nullopt (read no further) when the object is larger than `limit`.
+  std::optional<std::string> read_at_most(const std::string& key, std::size_t limit);
   void write_all(const std::string& key, std::string_view data, const PutOptions& options = {});
   std::vector<ObjectInfo> list_all(const std::string& prefix);
 };

@@ -1,5 +1,6 @@
 #include "util/fs.hpp"
 
+#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <random>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "util/error.hpp"
+#include "util/secret.hpp"
 
 namespace lifeboat {
 
@@ -75,6 +77,30 @@ std::size_t read_some(int fd, std::span<std::byte> data, const std::filesystem::
                   fmt::format("unable to read '{}': {}", path.string(), errno_text(err)));
     }
   }
+}
+
+std::string read_small_file(const std::filesystem::path& path, std::size_t limit,
+                            std::string_view what, ErrorKind kind) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    throw Error(kind,
+                fmt::format("unable to read {} '{}': {}", what, path.string(), errno_text(err)));
+  }
+  Fd owner(fd);
+  std::string text;
+  text.reserve(limit); // never reallocated: no stray copy of a secret in freed memory
+  std::array<std::byte, 16 * 1024> buf{};
+  while (std::size_t n = read_some(fd, buf, path)) {
+    if (text.size() + n > limit) {
+      secure_wipe(text.data(), text.size());
+      throw Error(kind, fmt::format("{} '{}' is larger than {} KiB, the most lifeboat reads: "
+                                    "is it the right file?",
+                                    what, path.string(), limit / 1024));
+    }
+    text.append(reinterpret_cast<const char*>(buf.data()), n);
+  }
+  return text;
 }
 
 void fsync_fd(int fd, const std::filesystem::path& path) {

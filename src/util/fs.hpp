@@ -9,6 +9,9 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+
+#include "util/error.hpp"
 
 namespace lifeboat {
 
@@ -40,6 +43,10 @@ void write_all(int fd, std::span<const std::byte> data, const std::filesystem::p
 std::size_t read_some(int fd, std::span<std::byte> data, const std::filesystem::path& path);
 
 void fsync_fd(int fd, const std::filesystem::path& path);
+// A small file read whole (a config, an identity): Error{kind} naming `what` and the
+// path when it cannot be read or is larger than `limit`, before more than `limit` is read.
+std::string read_small_file(const std::filesystem::path& path, std::size_t limit,
+                            std::string_view what, ErrorKind kind);
 void fsync_dir(const std::filesystem::path& dir);
 
 // Creates the directory and its parents, throwing a clear error on failure.

@@ -47,12 +47,21 @@ bool expect(std::string_view s, size_t& pos, char c) {
   return false;
 }
 
+constexpr int k_min_year = 1900;
+constexpr int k_max_year = 2200;
+
 Result<TimePoint> from_fields(int y, int mo, int d, int h, int mi, int sec, long offset_s,
                               std::string_view text) {
   using namespace std::chrono;
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) {
     return unexpected(fmt::format("invalid date or time '{}'", text));
+  }
+  // A TimePoint counts nanoseconds in 64 bits: years 1678 to 2261. Found by the fuzzer:
+  // a manifest or an id dated 2826 overflowed it (undefined behaviour).
+  if (y < k_min_year || y > k_max_year) {
+    return unexpected(fmt::format("time '{}' is outside the years {} to {}", text, k_min_year,
+                                  k_max_year));
   }
   auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} - seconds{offset_s};
   return time_point_cast<system_clock::duration>(tp);
@@ -154,7 +163,12 @@ Result<TimePoint> parse_compact(std::string_view s) {
       !digits(s, pos, 2, sec) || pos != s.size()) {
     return unexpected(fmt::format("invalid timestamp '{}': expected YYYYMMDD-HHMMSS", s));
   }
-  return from_fields(y, mo, d, h, mi, sec, 0, s);
+  auto t = from_fields(y, mo, d, h, mi, sec, 0, s);
+  // An id's timestamp has one spelling: no leap second "60" that means the next minute.
+  if (t && sec > 59) {
+    return unexpected(fmt::format("invalid timestamp '{}': seconds run from 00 to 59", s));
+  }
+  return t;
 }
 
 Result<Seconds> parse_duration(std::string_view text) {

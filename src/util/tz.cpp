@@ -5,6 +5,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 
 #include <date/tz.h>
@@ -261,6 +262,16 @@ Result<std::optional<PosixRule>> read_footer(const std::string& path) {
 
 } // namespace
 
+namespace {
+
+// Serializes every first touch of date's database (TimeZone::locate).
+std::mutex& tzdb_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+} // namespace
+
 struct TimeZone::Rules {
   // Owned by date's database, which lives until the process exits. Its data is loaded
   // once (std::call_once inside date) and read-only afterwards.
@@ -275,8 +286,14 @@ Result<TimeZone> TimeZone::locate(std::string_view name) {
   if (name.empty() || name == "UTC") {
     return TimeZone{};
   }
+  // ThreadSanitizer saw two threads race inside libdate-tz on their first lookups (one
+  // building the zone list while the other compared names in it). date is built without
+  // TSan here, so whether its own once-guards cover it cannot be shown; lookups and the
+  // loading of a zone's file are serialized by lifeboat instead. They are rare (a config
+  // load, a job): everything after them reads immutable data, ordered by this mutex.
+  std::lock_guard<std::mutex> hold(tzdb_mutex());
   try {
-    date::get_tzdb(); // a function-local static: the zone list, built once, thread-safe
+    date::get_tzdb(); // a function-local static: the zone list, built once
   } catch (const std::exception& e) {
     return unexpected(fmt::format("unable to read the tz database in '{}' for time zone '{}': {}",
                                   k_zoneinfo, name, trim(e.what())));
@@ -310,6 +327,7 @@ Result<TimeZone> TimeZone::locate(std::string_view name) {
 
 std::vector<std::string> TimeZone::names() {
   std::vector<std::string> out;
+  std::lock_guard<std::mutex> hold(tzdb_mutex());
   try {
     for (const auto& zone : date::get_tzdb().zones) {
       out.push_back(zone.name());

@@ -136,6 +136,12 @@ run 2 lb restore --backup-id "$id" --target target.db --yes --identity damaged-k
 contains "$ERR" "damaged-key.txt"
 not_contains "$ERR" "${secret:16:30}" "the error for a damaged key"
 target_untouched "restore with a damaged identity"
+# An identity file of more than 64 KiB (keys after a megabyte of comments were silently
+# ignored before): refused as the wrong file, before it is read into memory.
+(umask 077; { head -c 70000 /dev/zero | tr '\0' '#'; echo; cat key.txt; } > huge-key.txt)
+run 2 lb restore --backup-id "$id" --target target.db --yes --identity huge-key.txt --to ./backups
+contains "$ERR" "identity file 'huge-key.txt' is larger than 64 KiB"
+target_untouched "restore with an oversized identity file"
 [[ $(nbackups backups) == "$n" ]] || fail "a failed restore stored a safety backup"
 pass "without the right identity, restore and verify --deep exit 2, say why, and change nothing"
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 
 #include "config/config.hpp"
@@ -182,5 +183,31 @@ TEST(Config, MissingExplicitFile) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), "config file '/nonexistent/lifeboat.toml' does not exist");
+  }
+}
+
+// A config file is read whole only up to 1 MiB (issue 12): a larger one (a log file
+// passed by mistake, /dev/zero, a hostile file) is refused before it fills memory.
+TEST(Config, AnOversizedFileIsRefusedBeforeItIsRead) {
+  test::TempDir dir;
+  auto path = dir.path() / "lifeboat.toml";
+  {
+    std::ofstream out(path);
+    out << "[storage]\nurl = \"./backups\"\n" << std::string(1024 * 1024, '#') << "\n";
+  }
+  try {
+    load({.path = path});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config);
+    EXPECT_EQ(std::string(e.what()), "config file '" + path.string() +
+                                         "' is larger than 1024 KiB, the most lifeboat reads: "
+                                         "is it the right file?");
+  }
+  try {
+    load({.path = std::filesystem::path("/dev/zero")});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("larger than 1024 KiB"), std::string::npos) << e.what();
   }
 }

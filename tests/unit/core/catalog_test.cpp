@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "core/catalog.hpp"
 #include "harness/harness.hpp"
 #include "storage/storage.hpp"
@@ -61,6 +63,40 @@ TEST_F(CatalogTest, ListsOnlyCommittedBackupsInOrder) {
               "backup 'app-20010101-000000' does not exist in '" + dir.path().string() + "'");
   }
   EXPECT_THROW(c.commit(make("app-20261124-030000")), Error); // never overwritten
+}
+
+// One hostile or damaged object must not hide every backup (issue 12): an oversized
+// manifest is skipped unread, a deeply nested one is rejected, and the rest are listed.
+TEST_F(CatalogTest, AnOversizedOrHostileManifestIsSkippedNotFatal) {
+  c.commit(make("app-20261124-030000"));
+  s->write_all("app/app-20261125-030000.manifest.json", std::string(k_max_manifest_size + 1, ' '));
+  s->write_all("app/app-20261126-030000.manifest.json", "{\"data\": " + std::string(100000, '['));
+  auto all = c.list(std::string("app"));
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].manifest.id, "app-20261124-030000");
+  ASSERT_EQ(c.problems().size(), 2u);
+  std::string messages = c.problems()[0].message + " | " + c.problems()[1].message;
+  EXPECT_NE(messages.find("manifest is 8388609 bytes, more than the 8388608 lifeboat reads"),
+            std::string::npos) << messages;
+  EXPECT_NE(messages.find("nests deeper than 8 levels"), std::string::npos) << messages;
+}
+
+TEST_F(CatalogTest, AManifestTooLargeToReadBackIsNeverCommitted) {
+  Manifest m = make("app-20261124-030000");
+  for (int i = 0; i < 200'000; ++i) {
+    m.tables.add({"main", fmt::format("a_rather_long_table_name_{:08}", i), 1});
+  }
+  try {
+    c.commit(m);
+    FAIL() << "committed a manifest it cannot read back";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::permanent);
+    EXPECT_NE(std::string(e.what()).find("(200000 tables), more than the 8388608 lifeboat "
+                                         "reads back; nothing was stored"),
+              std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(c.list(std::string("app")).empty());
+  EXPECT_FALSE(s->stat("app/app-20261124-030000.manifest.json"));
 }
 
 TEST_F(CatalogTest, ReservesTheRealSecondThenSuffixes) {

@@ -79,6 +79,10 @@ TEST(Manifest, ValidatesStrictly) {
   EXPECT_EQ(with([](auto& x) { x["data"]["size"] = "big"; }).error(),
             "invalid manifest: field 'size' has the wrong type");
   EXPECT_FALSE(parse_manifest("{not json"));
+  // Found by tests/fuzz/manifest: a year a TimePoint cannot hold was undefined behaviour.
+  auto far = with([](auto& x) { x["started_at"] = "2426-12-03T13:17:45.825Z"; });
+  ASSERT_FALSE(far);
+  EXPECT_NE(far.error().find("outside the years 1900 to 2200"), std::string::npos) << far.error();
   // Unknown fields are ignored (compatible additions).
   EXPECT_TRUE(with([](auto& x) { x["future_field"] = 1; }));
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "age_test_util.hpp"
+#include "crypto/header.hpp"
 
 using namespace lifeboat;
 using namespace lifeboat::crypto;
@@ -392,6 +393,30 @@ TEST_F(AgeTamper, ErrorIsSticky) {
 // Throughput on 1 GiB, for the record; run with --gtest_also_run_disabled_tests.
 // Both buffers are touched before the clock starts, so page faults of fresh
 // memory are not counted.
+// Counts a hostile header cannot break (issue 12): stanzas and arguments are capped, so
+// a 1 MiB header of tiny stanzas is refused at once instead of costing a key agreement
+// per stanza.
+TEST(HeaderParser, CapsStanzasAndArguments) {
+  auto feed = [](const std::string& text) {
+    HeaderParser p;
+    return p.feed({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  };
+  std::string many = "age-encryption.org/v1\n";
+  for (std::size_t i = 0; i < HeaderParser::k_max_stanzas + 1; ++i) {
+    many += "-> X25519 AAAA\n\n";
+  }
+  auto r = feed(many);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "line 2050: the header has more than 1024 stanzas");
+  std::string wide = "age-encryption.org/v1\n->";
+  for (std::size_t i = 0; i < HeaderParser::k_max_args + 1; ++i) {
+    wide += " a";
+  }
+  r = feed(wide + "\n\n");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "line 2: stanza 1 has more than 64 arguments");
+}
+
 TEST(AgeThroughput, DISABLED_OneGiB) {
   const std::size_t total = std::size_t{1} << 30;
   const std::string pattern = sample(16 * 1024 * 1024, 1);

@@ -33,6 +33,27 @@ TEST(Time, CompactRoundTrip) {
   EXPECT_FALSE(parse_compact("20261324-030000"));
 }
 
+// Found by tests/fuzz (names, manifest): a year past 2261 overflowed the nanosecond
+// TimePoint, which is undefined behaviour; an id with second 60 meant the next minute.
+TEST(Time, YearsATimePointCannotHoldAreRefused) {
+  for (const char* bad : {"2826-12-03T13:17:45Z", "2426-12-03T13:17:45.825Z", "9999-12-31",
+                          "0001-01-01T00:00:00Z", "1677-09-21"}) {
+    auto r = parse_iso8601(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().find("outside the years 1900 to 2200"), std::string::npos) << r.error();
+  }
+  EXPECT_FALSE(parse_compact("28261124-030001"));
+  EXPECT_TRUE(parse_iso8601("2200-12-31T23:59:59Z"));
+  EXPECT_TRUE(parse_iso8601("1900-01-01"));
+}
+
+TEST(Time, AnIdTimestampHasOneSpelling) {
+  auto r = parse_compact("20261124-035960");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("seconds run from 00 to 59"), std::string::npos) << r.error();
+  EXPECT_TRUE(parse_iso8601("2016-12-31T23:59:60Z")); // a leap second, as RFC 3339 allows
+}
+
 TEST(Time, Durations) {
   EXPECT_EQ(parse_duration("90s")->count(), 90);
   EXPECT_EQ(parse_duration("45m")->count(), 45 * 60);

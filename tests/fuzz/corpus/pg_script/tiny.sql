@@ -1,0 +1,4 @@
+COPY a (x) FROM stdin;
+1
+\.
+-- PostgreSQL database dump complete
