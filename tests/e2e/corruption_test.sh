@@ -38,7 +38,9 @@ done
 cp pristine "$obj"
 run 0 lb verify --backup-id "$id" --to ./backups
 cp "backups/app/$id.sha256" sidecar
-sed -i 's/^./0/' "backups/app/$id.sha256"
+# Change the first hex digit to another one (a digest may start with 0 already).
+sed -i 's/^0/1/;t;s/^./0/' "backups/app/$id.sha256"
+cmp -s sidecar "backups/app/$id.sha256" && fail "the sidecar was not changed"
 run 1 lb verify --backup-id "$id" --to ./backups
 contains "$ERR" "does not match"
 pass "a changed .sha256 file is caught"
