@@ -5,6 +5,8 @@ find_package(OpenSSL 3 REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(PostgreSQL REQUIRED) # libpq: PQconninfoParse reads connection strings as libpq does
 find_package(ZLIB REQUIRED)
+find_package(CURL REQUIRED) # libcurl: transport only (HTTPS for S3; SigV4 is our own)
+find_package(EXPAT REQUIRED) # S3's XML answers, parsed as a stream
 find_package(fmt REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)

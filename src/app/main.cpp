@@ -190,6 +190,13 @@ int main(int argc, char** argv) {
   auto* unpin = app.add_subcommand("unpin", "let the retention policy judge a pinned backup again");
   unpin->add_option("id", unpin_id, "the backup id")->required();
 
+  // url
+  std::string url_id, url_expires = "1h";
+  auto* url = app.add_subcommand("url", "print a time-limited download URL of a backup (S3)");
+  url->add_option("--backup-id", url_id, "the backup")->required();
+  url->add_option("--expires", url_expires, "how long the URL works: 10m, 1h, 7d (default 1h)");
+  url->add_flag("--json", g.json, "print id, key, url and expires_at as JSON");
+
   // restore
   commands::RestoreOptions restore_opts;
   std::string restore_before, restore_id, restore_target;
@@ -352,6 +359,8 @@ int main(int argc, char** argv) {
       rc = commands::run_list(ctx, list_name);
     } else if (pin->parsed() || unpin->parsed()) {
       rc = commands::run_pin(ctx, pin->parsed() ? pin_id : unpin_id, pin->parsed());
+    } else if (url->parsed()) {
+      rc = commands::run_url(ctx, url_id, url_expires);
     } else if (restore->parsed()) {
       commands::restore_plan(cfg, env("DATABASE_URL"), restore_opts);
       commands::JobRunner::run(&events, {.job = "restore", .database = restore_opts.selector.name.value_or("")},

@@ -6,7 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/catalog.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
 #include "util/strings.hpp"
+#include "util/time.hpp"
 
 namespace lifeboat::commands {
 
@@ -87,6 +90,38 @@ int run_pin(Context& ctx, const std::string& id, bool pin) {
   } else if (!ctx.quiet) {
     ctx.out << fmt::format("{} {}{}\n", pin ? "pinned" : "unpinned", id,
                            pin ? ": retention keeps it until 'lifeboat unpin'" : "");
+  }
+  return 0;
+}
+
+int run_url(Context& ctx, const std::string& id, const std::string& expires) {
+  auto d = parse_duration(expires);
+  if (!d || d->count() < 1 || d->count() > 7 * 86400) {
+    throw Error(ErrorKind::usage,
+                fmt::format("invalid --expires '{}': give a duration from 1s to 7d, such as 1h",
+                            expires));
+  }
+  if (!ctx.storage.capabilities().signed_url) {
+    throw Error(ErrorKind::usage,
+                fmt::format("storage '{}' cannot sign download URLs", ctx.storage.display_url()),
+                "Signed URLs need object storage (s3://); copy the files themselves instead.");
+  }
+  const auto& entry = ctx.catalog().find(id);
+  std::string url = ctx.storage.signed_url(entry.manifest.data.key, *d);
+  auto until = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + *d;
+  if (ctx.json) {
+    ctx.out << nlohmann::json{{"id", id},
+                              {"key", entry.manifest.data.key},
+                              {"url", url},
+                              {"expires_at", format_iso8601(until)}}
+                   .dump(2)
+            << "\n";
+  } else {
+    ctx.out << url << "\n";
+    if (!ctx.quiet) {
+      log::info("valid until {} for anyone who has it; the object is {}encrypted",
+                format_iso8601(until), entry.manifest.data.encrypted ? "" : "NOT ");
+    }
   }
   return 0;
 }

@@ -23,4 +23,8 @@ nlohmann::json backup_summary_json(const core::Manifest& m, bool pinned);
 // it is unpinned (the marker object NAME/ID.pinned, docs/format.md). Idempotent.
 int run_pin(Context& ctx, const std::string& id, bool pin);
 
+// `lifeboat url --backup-id ID --expires 1h`: a time-limited download URL of the backup's
+// data object, where the storage can sign one (S3); exit 2 where it cannot.
+int run_url(Context& ctx, const std::string& id, const std::string& expires);
+
 } // namespace lifeboat::commands

@@ -66,6 +66,24 @@ public:
 
 class ObjectReader : public pipeline::Source {};
 
+// A write sent as numbered parts, each of which may be sent again with the same bytes
+// after a failure: the seam through which one retry layer serves every backend whose
+// service takes parts (S3 multipart, Cloudinary chunks, restartable SFTP writes). See
+// PartedWriter (storage/parted_writer.hpp) and RetryingStorage (storage/retry.hpp).
+class PartWriter {
+public:
+  virtual ~PartWriter() = default;
+  // The size of part `number` (from 1) the backend wants; only the last part is shorter.
+  virtual std::size_t part_size(int number) const = 0;
+  // Sends part `number`; `last` when no part follows (a backend MAY then store a
+  // one-part object in a single request). Idempotent for the same number and bytes.
+  virtual void put_part(int number, pipeline::Bytes data, bool last) = 0;
+  // Makes the object visible under its key. Throws on failure, after which nothing is.
+  virtual void complete() = 0;
+  // Discards every part sent; never throws.
+  virtual void abort() noexcept = 0;
+};
+
 class Storage {
 public:
   virtual ~Storage() = default;
@@ -87,6 +105,19 @@ public:
   virtual void remove(const std::string& key) = 0;
 
   // Optional operations: default implementations report "unsupported".
+  // The parts seam above; nullptr when the backend writes only as a stream.
+  virtual std::unique_ptr<PartWriter> open_parts(const std::string& key, const PutOptions& options) {
+    (void)key;
+    (void)options;
+    return nullptr;
+  }
+  // A reader that starts at byte `offset` (a read resumed after a dropped connection);
+  // nullptr when the backend cannot start anywhere but at the beginning.
+  virtual std::unique_ptr<ObjectReader> open_read_at(const std::string& key, std::uint64_t offset) {
+    (void)key;
+    (void)offset;
+    return nullptr;
+  }
   virtual std::optional<SpaceInfo> space() { return std::nullopt; }
   // Removes the remains of writes that never committed and were started before
   // `cutoff` (a process killed mid-write: the file backend's hidden temporary files,

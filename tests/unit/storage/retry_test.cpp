@@ -1,0 +1,236 @@
+// The retry decorator (STYLE.md L4) over an in-memory backend that fails on cue: whole
+// calls, parts re-sent from their buffer, reads resumed at their offset, permanent
+// failures never retried, and a summary of the attempts in the final error.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+
+#include "storage/parted_writer.hpp"
+#include "storage/retry.hpp"
+
+using namespace lifeboat;
+using namespace lifeboat::storage;
+
+namespace {
+
+RetryPolicy fast(std::vector<std::chrono::milliseconds>* waits = nullptr) {
+  RetryPolicy p;
+  p.sleep = [waits](std::chrono::milliseconds d) {
+    if (waits != nullptr) {
+      waits->push_back(d);
+    }
+  };
+  return p;
+}
+
+// Objects in memory, written through the parts seam; failures are queued per operation.
+class FlakyStorage final : public Storage {
+public:
+  std::map<std::string, std::string> objects;
+  std::vector<std::string> log; // "part 2", "complete", "abort", "read@123"
+  std::map<std::string, std::vector<ErrorKind>> failures; // op -> kinds to throw, in order
+  std::size_t part = 4; // bytes per part
+  std::size_t cut_read_after = 0; // a reader from offset 0 breaks after this many bytes (0: never)
+
+  void maybe_fail(const std::string& op) {
+    auto& q = failures[op];
+    if (!q.empty()) {
+      ErrorKind k = q.front();
+      q.erase(q.begin());
+      if (k == ErrorKind::transient) {
+        throw TransientError(op + " failed", "503 slow down", std::chrono::milliseconds(700));
+      }
+      throw Error(k, op + " failed for good");
+    }
+  }
+
+  class Parts final : public PartWriter {
+  public:
+    Parts(FlakyStorage& s, std::string k) : m_s(s), m_key(std::move(k)) {}
+    std::size_t part_size(int) const override { return m_s.part; }
+    void put_part(int n, pipeline::Bytes d, bool) override {
+      m_s.log.push_back("part " + std::to_string(n));
+      m_s.maybe_fail("part " + std::to_string(n));
+      m_parts[n] = std::string(reinterpret_cast<const char*>(d.data()), d.size());
+    }
+    void complete() override {
+      m_s.log.push_back("complete");
+      m_s.maybe_fail("complete");
+      std::string all;
+      for (auto& [n, p] : m_parts) {
+        all += p;
+      }
+      m_s.objects[m_key] = all;
+    }
+    void abort() noexcept override { m_s.log.push_back("abort"); }
+
+  private:
+    FlakyStorage& m_s;
+    std::string m_key;
+    std::map<int, std::string> m_parts;
+  };
+
+  class Reader final : public ObjectReader {
+  public:
+    Reader(FlakyStorage& s, std::string data, std::uint64_t off, std::size_t cut)
+        : m_s(s), m_data(std::move(data)), m_pos(off), m_cut(cut) {}
+    std::size_t read(std::span<std::byte> buf) override {
+      if (m_cut != 0 && m_sent >= m_cut) {
+        throw TransientError("read failed", "connection reset");
+      }
+      std::size_t n = std::min({buf.size(), m_data.size() - m_pos, std::size_t(3)});
+      std::memcpy(buf.data(), m_data.data() + m_pos, n);
+      m_pos += n;
+      m_sent += n;
+      return n;
+    }
+
+  private:
+    FlakyStorage& m_s;
+    std::string m_data;
+    std::size_t m_pos;
+    std::size_t m_cut;
+    std::size_t m_sent = 0;
+  };
+
+  std::string display_url() const override { return "flaky://"; }
+  Capabilities capabilities() const override { return {}; }
+  std::unique_ptr<ObjectWriter> open_write(const std::string& k, const PutOptions& o) override {
+    return std::make_unique<PartedWriter>(open_parts(k, o));
+  }
+  std::unique_ptr<PartWriter> open_parts(const std::string& k, const PutOptions&) override {
+    return std::make_unique<Parts>(*this, k);
+  }
+  std::unique_ptr<ObjectReader> open_read(const std::string& k) override { return open_read_at(k, 0); }
+  std::unique_ptr<ObjectReader> open_read_at(const std::string& k, std::uint64_t off) override {
+    log.push_back("read@" + std::to_string(off));
+    maybe_fail("open");
+    return std::make_unique<Reader>(*this, objects.at(k), off, off == 0 ? cut_read_after : 0);
+  }
+  void list(const std::string&, const std::function<void(const ObjectInfo&)>& each) override {
+    maybe_fail("list");
+    for (auto& [k, v] : objects) {
+      each({k, v.size(), {}});
+    }
+  }
+  std::optional<ObjectInfo> stat(const std::string& k) override {
+    maybe_fail("stat");
+    auto it = objects.find(k);
+    return it == objects.end() ? std::nullopt : std::optional<ObjectInfo>({k, it->second.size(), {}});
+  }
+  void remove(const std::string& k) override {
+    maybe_fail("remove");
+    objects.erase(k);
+  }
+};
+
+struct Fixture {
+  FlakyStorage* flaky = new FlakyStorage;
+  std::vector<std::chrono::milliseconds> waits;
+  std::unique_ptr<Storage> storage = make_retrying(std::unique_ptr<Storage>(flaky), fast(&waits));
+};
+
+} // namespace
+
+TEST(Retry, TransientFailuresOfWholeCallsAreRetriedHonouringRetryAfter) {
+  Fixture f;
+  f.flaky->failures["stat"] = {ErrorKind::transient, ErrorKind::transient};
+  EXPECT_FALSE(f.storage->stat("x"));
+  ASSERT_EQ(f.waits.size(), 2u);
+  for (auto w : f.waits) {
+    EXPECT_GE(w.count(), 700) << "Retry-After is a floor";
+  }
+}
+
+TEST(Retry, PermanentFailuresAreNeverRetried) {
+  Fixture f;
+  f.flaky->failures["remove"] = {ErrorKind::permanent, ErrorKind::permanent};
+  EXPECT_THROW(f.storage->remove("x"), Error);
+  EXPECT_TRUE(f.waits.empty());
+  EXPECT_EQ(f.flaky->failures["remove"].size(), 1u);
+}
+
+TEST(Retry, TheFinalErrorSummarisesTheAttempts) {
+  Fixture f;
+  f.flaky->failures["list"] = std::vector<ErrorKind>(10, ErrorKind::transient);
+  try {
+    f.storage->list("", [](const ObjectInfo&) {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::transient);
+    EXPECT_NE(std::string(e.what()).find("listing of '' failed after 6 attempts over"),
+              std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(": 503 slow down (x6)"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Retry, APartIsResentFromItsBufferAndTheObjectIsWhole) {
+  Fixture f;
+  f.flaky->failures["part 2"] = {ErrorKind::transient, ErrorKind::transient};
+  f.flaky->failures["complete"] = {ErrorKind::transient};
+  auto w = f.storage->open_write("k", {});
+  w->write(pipeline::as_bytes(std::string("abcdefghij")));
+  w->commit();
+  EXPECT_EQ(f.flaky->objects["k"], "abcdefghij");
+  std::vector<std::string> expected = {"part 1", "part 2", "part 2", "part 2", "part 3",
+                                       "complete", "complete"};
+  EXPECT_EQ(f.flaky->log, expected);
+}
+
+TEST(Retry, APermanentPartFailureAbortsAndLeavesNothing) {
+  Fixture f;
+  f.flaky->failures["part 2"] = {ErrorKind::permanent};
+  auto w = f.storage->open_write("k", {});
+  EXPECT_THROW(
+      {
+        w->write(pipeline::as_bytes(std::string("abcdefghijklmnop")));
+        w->commit();
+      },
+      Error);
+  EXPECT_FALSE(f.flaky->objects.contains("k"));
+  EXPECT_EQ(f.flaky->log.back(), "abort");
+}
+
+TEST(Retry, AReadResumesAtItsOffset) {
+  Fixture f;
+  f.flaky->objects["k"] = "0123456789abcdefghij";
+  f.flaky->cut_read_after = 7; // 3 + 3 + 1... the reader breaks after its 7th byte
+  auto r = f.storage->open_read("k");
+  std::string got;
+  std::array<std::byte, 5> buf{};
+  while (std::size_t n = r->read(buf)) {
+    got.append(reinterpret_cast<const char*>(buf.data()), n);
+  }
+  EXPECT_EQ(got, "0123456789abcdefghij");
+  ASSERT_GE(f.flaky->log.size(), 2u);
+  EXPECT_EQ(f.flaky->log[0], "read@0");
+  EXPECT_EQ(f.flaky->log[1], "read@9"); // 3 reads of 3 bytes went through before the cut
+}
+
+TEST(PartedWriter, AnEmptyObjectIsOneEmptyLastPart) {
+  FlakyStorage s;
+  auto w = s.open_write("e", {});
+  w->commit();
+  EXPECT_EQ(s.objects["e"], "");
+  EXPECT_EQ(s.log, (std::vector<std::string>{"part 1", "complete"}));
+}
+
+TEST(PartedWriter, AnExactMultipleOfThePartSizeHasNoEmptyTail) {
+  FlakyStorage s;
+  auto w = s.open_write("e", {});
+  w->write(pipeline::as_bytes(std::string("abcdefgh")));
+  w->commit();
+  EXPECT_EQ(s.objects["e"], "abcdefgh");
+  EXPECT_EQ(s.log, (std::vector<std::string>{"part 1", "part 2", "complete"}));
+}
+
+TEST(PartedWriter, ADestroyedWriterAborts) {
+  FlakyStorage s;
+  {
+    auto w = s.open_write("e", {});
+    w->write(pipeline::as_bytes(std::string("abcdefghij")));
+  }
+  EXPECT_FALSE(s.objects.contains("e"));
+  EXPECT_EQ(s.log.back(), "abort");
+}
