@@ -1,0 +1,112 @@
+# tests/e2e/s3.sh: a real S3-compatible server (s3rver, which verifies SigV4 signatures
+# and presigned URLs) for one test, in a temporary directory on a free loopback port,
+# stopped when the test exits. Source it after lib.sh and call start_s3.
+# What s3rver does, and what tests/harness/s3rver.js changes: tests/harness/npm/README.md.
+#
+#   start_s3 [--stock] [--bucket NAME]...
+#       starts it with the bucket $S3_BUCKET (default lifeboat-test) and any --bucket
+#       given, waits until it answers, and exports
+#         AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY  random test credentials (not s3rver's
+#                                                   S3RVER/S3RVER, which it refuses)
+#         AWS_DEFAULT_REGION=us-east-1
+#         S3_PORT, S3_ENDPOINT=http://127.0.0.1:PORT, S3_BUCKET
+#         S3_DIR (its temporary directory), S3_DATA (where it keeps the objects:
+#         S3_DATA/BUCKET/KEY._S3rver_object), S3_LOG (its log)
+#       and unsets AWS_SESSION_TOKEN, AWS_PROFILE and AWS_REGION. With --stock, s3rver
+#       runs without the launcher's AWS-compatibility fixes (README, "What s3rver does").
+#   s3_url PREFIX        s3://BUCKET/PREFIX?region=us-east-1&endpoint=http://127.0.0.1:PORT&path_style=1
+#   s3_vhost_url PREFIX  s3://BUCKET/PREFIX?region=us-east-1&endpoint=http://s3.localhost:PORT
+#                        (virtual-host style: BUCKET.s3.localhost, which resolves to loopback)
+#   aws_s3 ARGS...       Debian's aws CLI (/usr/bin/aws) against the server:
+#                        `aws_s3 s3 ls s3://$S3_BUCKET/`, `aws_s3 s3api head-object ...`;
+#                        path style, no pager, no user config; stdin is /dev/null
+#   s3_curl ARGS... URL  curl, signed with SigV4 by curl itself, for raw requests:
+#                        `s3_curl -T f "$S3_ENDPOINT/$S3_BUCKET/k"`; x-amz-content-sha256
+#                        is $S3_CURL_SHA256 (default UNSIGNED-PAYLOAD).
+#                        curl 7.88 signs a query string as written: write a valueless
+#                        parameter as `uploads=` and percent-encode values (`prefix=a%2Fb`)
+#   s3_key_path KEY      the file where s3rver keeps object KEY of $S3_BUCKET
+#   stop_s3              stops it now (on exit anyway); the data stays until exit
+: "${S3_BUCKET:=lifeboat-test}"
+_s3_pid=
+
+start_s3() {
+  local stock=() buckets=("$S3_BUCKET")
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --stock) stock=(--stock); shift ;;
+      --bucket) buckets+=("$2"); shift 2 ;;
+      *) fail "start_s3: unknown argument '$1'" ;;
+    esac
+  done
+  local src=$LIFEBOAT_SOURCE_DIR/tests/harness
+  command -v node >/dev/null || skip "Node.js is not installed (scripts/install-deps.sh installs it)"
+  command -v curl >/dev/null || skip "curl is not installed (scripts/install-deps.sh installs it)"
+  [[ -x /usr/bin/aws ]] || skip "Debian's aws CLI (/usr/bin/aws, package awscli) is not installed (scripts/install-deps.sh installs it)"
+  [[ -f $src/npm/node_modules/@20minutes/s3rver/package.json ]] \
+    || skip "the npm package @20minutes/s3rver is not installed in tests/harness/npm (scripts/install-deps.sh runs npm ci there)"
+  S3_DIR=$(mktemp -d /tmp/lifeboat-s3.XXXXXX)
+  S3_DATA=$S3_DIR/data
+  S3_LOG=$S3_DIR/server.log
+  on_exit "stop_s3; rm -rf $S3_DIR"
+  AWS_ACCESS_KEY_ID="LBTEST$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)"
+  AWS_SECRET_ACCESS_KEY="lb-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  local args=(--directory "$S3_DATA" --access-key-id "$AWS_ACCESS_KEY_ID"
+              --secret "$AWS_SECRET_ACCESS_KEY" --port-file "$S3_DIR/port" --verbose "${stock[@]}")
+  local b
+  for b in "${buckets[@]}"; do args+=(--bucket "$b"); done
+  NODE_OPTIONS=--openssl-legacy-provider node "$src/s3rver.js" "${args[@]}" \
+    </dev/null >"$S3_LOG" 2>&1 &
+  _s3_pid=$!
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [[ -s $S3_DIR/port ]] && break
+    kill -0 "$_s3_pid" 2>/dev/null || fail "s3rver did not start: $(cat "$S3_LOG")"
+    sleep 0.1
+  done
+  [[ -s $S3_DIR/port ]] || fail "s3rver did not listen within 30 s: $(cat "$S3_LOG")"
+  S3_PORT=$(<"$S3_DIR/port")
+  S3_ENDPOINT=http://127.0.0.1:$S3_PORT
+  # It answers once any HTTP status comes back (an unsigned request is 403 by design).
+  for ((i = 0; i < 100; i++)); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$S3_ENDPOINT/") != 000 ]] && break
+    sleep 0.1
+  done
+  unset AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION
+  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
+  export S3_PORT S3_ENDPOINT S3_BUCKET S3_DIR S3_DATA S3_LOG
+  cat >"$S3_DIR/aws-config" <<EOF
+[default]
+region = us-east-1
+s3 =
+  addressing_style = path
+EOF
+}
+
+stop_s3() {
+  [[ -n $_s3_pid ]] || return 0
+  kill "$_s3_pid" 2>/dev/null
+  local i
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$_s3_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$_s3_pid" 2>/dev/null
+  wait "$_s3_pid" 2>/dev/null
+  _s3_pid=
+}
+
+s3_url() { echo "s3://$S3_BUCKET/$1?region=us-east-1&endpoint=$S3_ENDPOINT&path_style=1"; }
+s3_vhost_url() { echo "s3://$S3_BUCKET/$1?region=us-east-1&endpoint=http://s3.localhost:$S3_PORT"; }
+s3_curl() {
+  curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+    -H "x-amz-content-sha256: ${S3_CURL_SHA256:-UNSIGNED-PAYLOAD}" "$@"
+}
+s3_key_path() { echo "$S3_DATA/$S3_BUCKET/$1._S3rver_object"; }
+
+aws_s3() {
+  [[ -x /usr/bin/aws ]] || skip "Debian's aws CLI (/usr/bin/aws, package awscli) is not installed (scripts/install-deps.sh installs it)"
+  AWS_CONFIG_FILE=$S3_DIR/aws-config AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
+    AWS_PAGER= AWS_EC2_METADATA_DISABLED=true AWS_CLI_AUTO_PROMPT=off \
+    /usr/bin/aws --endpoint-url "$S3_ENDPOINT" "$@" </dev/null
+}
