@@ -216,6 +216,9 @@ PruneReport prune(Context& ctx, const PruneOptions& options) {
       }
       objects_of.erase(it->id);
     }
+    if (!options.dry_run && db.removed > 0) {
+      catalog.save_index(name);
+    }
     report.databases.push_back(std::move(db));
   }
 

@@ -1,6 +1,8 @@
 #include "core/catalog.hpp"
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -8,8 +10,11 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include "util/log.hpp"
+#include "util/strings.hpp"
 
 namespace lifeboat::core {
 
@@ -17,6 +22,62 @@ namespace {
 
 // Collisions within one second beyond this are not a clock, they are a loop.
 constexpr int k_max_same_second = 1000;
+
+// The index object of a database (docs/format.md): a cache of its manifests' texts.
+constexpr std::string_view k_index_name = "index.json";
+constexpr std::string_view k_index_format = "lifeboat-index/1";
+constexpr std::size_t k_max_index_size = 16 * 1024 * 1024;
+constexpr std::size_t k_max_indexed_manifest = 64 * 1024; // larger ones are read themselves
+constexpr int k_index_after_misses = 8; // a listing that read this many rewrites the index
+
+std::string md5_hex(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), md.data(), &len, EVP_md5(), nullptr);
+  return to_hex(std::span<const unsigned char>(md.data(), len));
+}
+
+// A listed ETag that is a plain MD5 of the content (a one-request upload): its hex.
+std::string plain_md5(std::string etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  if (etag.size() != 32 || etag.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return {};
+  }
+  return etag;
+}
+
+struct IndexEntry {
+  std::uint64_t size = 0;
+  std::string md5;
+  std::string text;
+};
+
+// Reads NAME/index.json; an unreadable or foreign index is no index (the listing is the
+// truth, the index only saves GETs).
+std::map<std::string, IndexEntry> read_index(storage::Storage& s, const std::string& key) {
+  std::map<std::string, IndexEntry> out;
+  try {
+    auto text = s.read_at_most(key, k_max_index_size);
+    if (!text) {
+      return out;
+    }
+    auto j = nlohmann::json::parse(*text);
+    if (j.value("format", "") != k_index_format) {
+      return out;
+    }
+    for (const auto& e : j.at("manifests")) {
+      out[e.at("key").get<std::string>()] = {e.at("size").get<std::uint64_t>(),
+                                             e.at("md5").get<std::string>(),
+                                             e.at("manifest").get<std::string>()};
+    }
+  } catch (const std::exception& e) {
+    log::debug("ignoring the catalog index '{}': {}", key, e.what());
+    out.clear();
+  }
+  return out;
+}
 
 std::string storage_hint(storage::Storage& s) {
   return fmt::format("Run 'lifeboat list --to {}' to see the backups there.", s.display_url());
@@ -90,12 +151,22 @@ Catalog::Listing& Catalog::load(const std::string& prefix) {
     return it->second;
   }
   std::vector<std::string> manifests;
+  std::map<std::string, storage::ObjectInfo> listed; // manifest key -> what the listing says
+  std::vector<std::string> indexes;
   std::set<std::string> pins; // manifest keys that have a pin marker
   std::vector<CatalogProblem> oversized;
+  const bool remote = m_storage.capabilities().remote;
   m_storage.list(prefix, [&](const storage::ObjectInfo& info) {
     auto o = parse_object_key(info.key);
     if (!o) {
+      auto slash = info.key.find('/');
+      if (remote && slash != std::string::npos && info.key.substr(slash + 1) == k_index_name) {
+        indexes.push_back(info.key);
+      }
       return;
+    }
+    if (o->kind == ObjectKind::manifest) {
+      listed[info.key] = info;
     }
     if (o->kind == ObjectKind::manifest && info.size > k_max_manifest_size) {
       // Never read into memory; one bad object must not hide every backup.
@@ -110,12 +181,46 @@ Catalog::Listing& Catalog::load(const std::string& prefix) {
   });
   std::sort(manifests.begin(), manifests.end());
 
-  // One GET per manifest, several at a time where the backend allows it, each parsed by
-  // the thread that read it: at most one text per thread is held at a time.
+  // Remote storage: the index objects answer for every manifest whose listed size (and
+  // MD5, where the ETag is one) matches its entry; the rest are read themselves.
+  std::map<std::string, IndexEntry> index;
+  for (const auto& key : indexes) {
+    index.merge(read_index(m_storage, key));
+  }
   std::vector<std::optional<Result<Manifest>>> parsed(manifests.size());
+  std::vector<std::string> texts(manifests.size()); // kept for the index (remote, small)
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    auto it = index.find(manifests[i]);
+    if (it == index.end()) {
+      continue;
+    }
+    const auto& info = listed[manifests[i]];
+    std::string md5 = plain_md5(info.etag);
+    if (it->second.size == info.size && it->second.text.size() == info.size &&
+        (md5.empty() || md5 == it->second.md5) && md5_hex(it->second.text) == it->second.md5) {
+      parsed[i] = parse_manifest(it->second.text);
+      texts[i] = std::move(it->second.text);
+      m_index_hits++;
+    }
+  }
+  index.clear();
+  std::map<std::string, int> misses; // database name -> manifests read themselves
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    if (remote && !parsed[i]) {
+      misses[manifests[i].substr(0, manifests[i].find('/'))]++;
+    }
+  }
+  // One GET per other manifest, several at a time where the backend allows it, each
+  // parsed by the thread that read it: at most one text per thread is held at a time.
   parallel_for(manifests.size(), m_storage.capabilities().max_connections, [&](std::size_t i) {
+    if (parsed[i]) {
+      return; // from the index
+    }
     try {
       auto text = m_storage.read_at_most(manifests[i], k_max_manifest_size);
+      if (remote && text && text->size() <= k_max_indexed_manifest) {
+        texts[i] = *text;
+      }
       parsed[i] = text ? parse_manifest(*text)
                        : unexpected(fmt::format("manifest is more than the {} bytes lifeboat "
                                                 "reads", k_max_manifest_size)); // it grew
@@ -147,10 +252,19 @@ Catalog::Listing& Catalog::load(const std::string& prefix) {
       log::warning("ignoring manifest '{}': it describes backup '{}'", key, m->id);
       continue;
     }
-    out.push_back({std::move(*m), key, pins.contains(key), *id});
+    out.push_back({std::move(*m), key, pins.contains(key), *id, std::move(texts[i])});
   }
   std::sort(out.begin(), out.end(), older);
-  return m_listings[prefix] = std::move(out);
+  Listing& done = m_listings[prefix] = std::move(out);
+  // Storage written by another tool or an older lifeboat has no index yet, or a stale
+  // one: write it now, so that the next listing is cheap (quietly: this command may
+  // hold read-only credentials).
+  for (const auto& [name, n] : misses) {
+    if (n >= k_index_after_misses && (prefix.empty() || prefix == name + "/")) {
+      save_index(name, /*quiet=*/true);
+    }
+  }
+  return done;
 }
 
 void Catalog::note_problem(const CatalogProblem& problem) {
@@ -323,9 +437,53 @@ void Catalog::commit(const Manifest& m) {
   m_storage.write_all(id->manifest_key(), text,
                       {.overwrite = false, .content_type = "application/json"});
   for_listings(m.name, [&](Listing& l) {
-    l.push_back({m, id->manifest_key(), false, *id});
+    l.push_back({m, id->manifest_key(), false, *id,
+                 text.size() <= k_max_indexed_manifest ? text : std::string()});
     std::sort(l.begin(), l.end(), older);
   });
+  save_index(m.name);
+}
+
+void Catalog::save_index(const std::string& name, bool quiet) {
+  if (!m_storage.capabilities().remote) {
+    return;
+  }
+  // From a listing already loaded when there is one (never a second listing).
+  std::vector<CatalogEntry> loaded;
+  if (auto it = m_listings.find(name + "/"); it != m_listings.end()) {
+    loaded = it->second;
+  } else if (auto all = m_listings.find(""); all != m_listings.end()) {
+    std::copy_if(all->second.begin(), all->second.end(), std::back_inserter(loaded),
+                 [&](const CatalogEntry& e) { return e.manifest.name == name; });
+  } else {
+    loaded = list(name);
+  }
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : loaded) {
+    // The text as stored, byte for byte (to_json of the parsed manifest may differ:
+    // times are parsed to the second); an entry without it is read next time.
+    const std::string& text = e.manifest_text;
+    if (text.empty()) {
+      continue;
+    }
+    entries.push_back({{"key", e.manifest_key}, {"size", text.size()}, {"md5", md5_hex(text)},
+                       {"manifest", text}});
+  }
+  std::string key = name + "/" + std::string(k_index_name);
+  try {
+    m_storage.write_all(key,
+                        nlohmann::json{{"format", k_index_format}, {"manifests", entries}}.dump(),
+                        {.content_type = "application/json"});
+  } catch (const Error& e) {
+    // Only a cache: listings read the manifests themselves until the next update.
+    if (quiet) {
+      log::debug("could not write the catalog index '{}' in '{}': {}", key,
+                 m_storage.display_url(), e.what());
+    } else {
+      log::warning("could not update the catalog index '{}' in '{}': {}", key,
+                   m_storage.display_url(), e.what());
+    }
+  }
 }
 
 void Catalog::pin(const std::string& id) {

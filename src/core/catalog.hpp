@@ -30,6 +30,8 @@ struct CatalogEntry {
   std::string manifest_key;
   bool pinned = false; // a pin marker exists: retention never removes it
   BackupId id;
+  // The manifest's text as stored, on remote storage and when small: for the index.
+  std::string manifest_text;
 };
 
 struct CatalogProblem {
@@ -87,6 +89,15 @@ public:
   void unpin(const std::string& id);
   // Tells the catalog that prune removed this backup's manifest.
   void forget(const std::string& id);
+  // Rewrites NAME/index.json on remote storage (capabilities().remote) from the current
+  // listing: the manifests' texts, each with its size and MD5, so that the next listing
+  // reads one object instead of every manifest (docs/format.md). Only a cache: a failure
+  // is a warning, a stale or lost index costs GETs, never correctness. commit() calls
+  // it; so does prune after its removals.
+  // `quiet`: a failure is only a debug line (a listing that found the index missing).
+  void save_index(const std::string& name, bool quiet = false);
+  // Manifests this catalog took from an index instead of reading them (for tests, bench).
+  std::size_t index_hits() const { return m_index_hits; }
 
 private:
   using Listing = std::vector<CatalogEntry>;
@@ -100,6 +111,7 @@ private:
   storage::Storage& m_storage;
   std::map<std::string, Listing> m_listings; // by prefix ("" = everything)
   std::vector<CatalogProblem> m_problems;
+  std::size_t m_index_hits = 0;
 };
 
 } // namespace lifeboat::core

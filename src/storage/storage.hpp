@@ -26,6 +26,7 @@ struct ObjectInfo {
   std::string key;
   std::uint64_t size = 0;
   TimePoint mtime{};
+  std::string etag; // as the service lists it (S3: "\"md5\"" for one-request uploads); may be empty
 };
 
 struct PutOptions {
@@ -44,6 +45,9 @@ struct Capabilities {
   bool signed_url = false;        // signed_url() answers
   int max_connections = 1;        // parallel operations the backend tolerates
   bool list_is_consistent = true; // list() sees every committed object at once
+  // Every request is a round trip to a service (S3): the catalog keeps an index object
+  // per database so that a listing does not read every manifest (core/catalog).
+  bool remote = false;
 };
 
 struct SpaceInfo {

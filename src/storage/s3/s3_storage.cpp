@@ -33,17 +33,9 @@ namespace {
 
 constexpr std::size_t k_read_range = 8 * 1024 * 1024; // bytes per ranged GET
 
+// The payload hash SigV4 signs (sigv4's sha256_hex takes text; a part is bytes).
 std::string sha256_hex(pipeline::Bytes data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return s3::sha256_hex(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
 }
 
 std::string url_decode(std::string_view s) {
@@ -218,7 +210,7 @@ public:
   }
   Capabilities capabilities() const override {
     return {.atomic_put = true, .space_info = false, .signed_url = true, .max_connections = 8,
-            .list_is_consistent = true};
+            .list_is_consistent = true, .remote = true};
   }
   std::unique_ptr<ObjectWriter> open_write(const std::string& key, const PutOptions& options) override {
     return std::make_unique<PartedWriter>(open_parts(key, options));
@@ -247,7 +239,7 @@ public:
         if (o.key.size() < strip || o.key.compare(0, strip, m_loc.prefix.empty() ? "" : m_loc.prefix + "/") != 0) {
           continue;
         }
-        each(ObjectInfo{o.key.substr(strip), o.size, o.mtime});
+        each(ObjectInfo{o.key.substr(strip), o.size, o.mtime, o.etag});
       }
       token = page->truncated ? page->next_token : "";
     } while (!token.empty());

@@ -134,6 +134,8 @@ Result<ListPage> parse_list_objects_v2(std::string_view body) {
           if (!ok) {
             bad = fmt::format("size '{}' of '{}' is not a number", text, current.key);
           }
+        } else if (path == "ListBucketResult/Contents/ETag") {
+          current.etag = text;
         } else if (path == "ListBucketResult/Contents/LastModified") {
           if (auto t = parse_iso8601(text)) {
             current.mtime = *t;

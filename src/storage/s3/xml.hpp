@@ -26,6 +26,7 @@ struct ListedObject {
   std::string key;
   std::uint64_t size = 0;
   TimePoint mtime{};
+  std::string etag;
 };
 
 struct ListPage {
