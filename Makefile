@@ -52,6 +52,7 @@ fuzz-short: deps
 bench: build
 	bash bench/sqlite $(BUILD)/src/app/lifeboat
 	bash bench/postgres $(BUILD)/src/app/lifeboat
+	bash bench/s3 $(BUILD)/src/app/lifeboat
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz demo-backups demo
