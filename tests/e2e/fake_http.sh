@@ -39,15 +39,7 @@ start_fake_http() {
 }
 
 stop_fake_http() {
-  [[ -n $_fake_pid ]] || return 0
-  kill "$_fake_pid" 2>/dev/null
-  local i
-  for ((i = 0; i < 30; i++)); do
-    kill -0 "$_fake_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$_fake_pid" 2>/dev/null
-  wait "$_fake_pid" 2>/dev/null
+  stop_server "$_fake_pid" 30
   _fake_pid=
 }
 

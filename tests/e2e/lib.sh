@@ -24,6 +24,20 @@ trap cleanup EXIT
 on_exit() { _cleanups+=("$1"); }
 
 fail() { echo "FAIL: $*" >&2; _failed=1; exit 1; }
+
+# stop_server PID TENTHS: SIGTERM, up to TENTHS tenths of a second to exit, then SIGKILL.
+stop_server() {
+  [[ -n $1 ]] || return 0
+  kill "$1" 2>/dev/null
+  local i
+  for ((i = 0; i < $2; i++)); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  return 0
+}
 pass() { echo "ok: $*"; }
 
 skip() {

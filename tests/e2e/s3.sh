@@ -84,15 +84,7 @@ EOF
 }
 
 stop_s3() {
-  [[ -n $_s3_pid ]] || return 0
-  kill "$_s3_pid" 2>/dev/null
-  local i
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$_s3_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$_s3_pid" 2>/dev/null
-  wait "$_s3_pid" 2>/dev/null
+  stop_server "$_s3_pid" 50
   _s3_pid=
 }
 
