@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include "util/json_integer.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -68,7 +69,7 @@ std::map<std::string, IndexEntry> read_index(storage::Storage& s, const std::str
       return out;
     }
     for (const auto& e : j.at("manifests")) {
-      out[e.at("key").get<std::string>()] = {e.at("size").get<std::uint64_t>(),
+      out[e.at("key").get<std::string>()] = {util::json_integer<std::uint64_t>(e.at("size")),
                                              e.at("md5").get<std::string>(),
                                              e.at("manifest").get<std::string>()};
     }

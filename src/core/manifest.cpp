@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/json_integer.hpp"
+
 namespace lifeboat::core {
 
 using nlohmann::json;
@@ -111,9 +113,18 @@ template <typename T> T field(const json& j, const char* key) {
     throw std::invalid_argument(fmt::format("missing field '{}'", key));
   }
   try {
-    return it->get<T>();
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      if (!it->is_number()) {
+        throw std::invalid_argument(fmt::format("field '{}' has the wrong type", key));
+      }
+      return util::json_integer<T>(*it);
+    } else {
+      return it->get<T>();
+    }
   } catch (const json::exception&) {
     throw std::invalid_argument(fmt::format("field '{}' has the wrong type", key));
+  } catch (const std::out_of_range& e) {
+    throw std::invalid_argument(fmt::format("field '{}': {}", key, e.what()));
   }
 }
 
@@ -264,7 +275,7 @@ Result<Manifest> parse_manifest(std::string_view text) {
     m.data.sha256 = field<std::string>(d, "sha256");
     m.data.payload = field<std::string>(d, "payload");
     m.data.codec = field<std::string>(d, "codec");
-    m.data.level = d.value("level", 0);
+    m.data.level = d.contains("level") ? field<int>(d, "level") : 0;
     m.data.encrypted = d.value("encrypted", false);
     m.data.recipients = d.value("recipients", std::vector<std::string>{});
     m.checksum_key = field<std::string>(j, "checksum_key");

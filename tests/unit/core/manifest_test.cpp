@@ -79,6 +79,23 @@ TEST(Manifest, ValidatesStrictly) {
   EXPECT_EQ(with([](auto& x) { x["data"]["size"] = "big"; }).error(),
             "invalid manifest: field 'size' has the wrong type");
   EXPECT_FALSE(parse_manifest("{not json"));
+  // Found by tests/fuzz/manifest: a float converted to an integer was undefined behaviour
+  // out of range and a silent truncation in range; a negative count wrapped to 2^64 - n.
+  EXPECT_EQ(with([](auto& x) { x["data"]["size"] = 1e300; }).error(),
+            "invalid manifest: field 'size': not a whole number");
+  EXPECT_EQ(with([](auto& x) { x["data"]["size"] = 12.5; }).error(),
+            "invalid manifest: field 'size': not a whole number");
+  EXPECT_EQ(with([](auto& x) { x["uncompressed_size"] = -1; }).error(),
+            "invalid manifest: field 'uncompressed_size': negative value where a count or size "
+            "is expected");
+  EXPECT_EQ(with([](auto& x) { x["tables"][0]["rows"] = -5; }).error(),
+            "invalid manifest: field 'rows': negative value where a count or size is expected");
+  EXPECT_EQ(with([](auto& x) { x["data"]["level"] = 1e12; }).error(),
+            "invalid manifest: field 'level': not a whole number");
+  EXPECT_EQ(with([](auto& x) { x["data"]["level"] = 4294967296LL; }).error(),
+            "invalid manifest: field 'level': integer out of range");
+  EXPECT_EQ(with([](auto& x) { x["data"]["size"] = 18446744073709551615ULL; })->data.size,
+            18446744073709551615ULL);
   // Found by tests/fuzz/manifest: a year a TimePoint cannot hold was undefined behaviour.
   auto far = with([](auto& x) { x["started_at"] = "2426-12-03T13:17:45.825Z"; });
   ASSERT_FALSE(far);
