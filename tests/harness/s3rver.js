@@ -177,13 +177,35 @@ function patchStore() {
 
   // E: list in byte order; the stock walk lists in file-name order, which is not the
   // keys' order ("a-b" before "a", "app/x" before "app-2/y"), so paging skips keys.
+  // Only the page's keys are read for their metadata (reading all of them made a page
+  // of a 3,000-key listing take 2 s instead of 0.3 s).
   const listObjects = P.listObjects;
+  const { walk } = lib('utils');
+  const S3Object = lib('models/object');
+  const objectSuffix = '._S3rver_object';
   P.listObjects = async function (bucket, options) {
     if (options.delimiter) return listObjects.call(this, bucket, options);
-    const { startAfter = '', maxKeys = Infinity } = options;
-    const all = await listObjects.call(this, bucket, { ...options, startAfter: undefined, maxKeys: Infinity });
-    const objects = all.objects.filter((o) => byteOrder(o.key, startAfter) > 0).sort((a, b) => byteOrder(a.key, b.key));
-    return { objects: objects.slice(0, maxKeys), commonPrefixes: [], isTruncated: objects.length > maxKeys };
+    const { startAfter = '', prefix = '', maxKeys = Infinity } = options;
+    const bucketPath = this.getBucketPath(bucket);
+    const prefixPath = [bucketPath, this.constructor.encodeKeyPath(prefix)].join('/');
+    const keys = [];
+    const within = (dir) => dir.startsWith(prefixPath) || prefixPath.startsWith(dir);
+    for (const file of walk(bucketPath, within)) {
+      if (!file.endsWith(objectSuffix)) continue;
+      const key = this.constructor.decodeKeyPath(file.slice(bucketPath.length + 1, -objectSuffix.length));
+      if (key.startsWith(prefix) && byteOrder(key, startAfter) > 0) keys.push(key);
+    }
+    keys.sort(byteOrder);
+    const page = keys.slice(0, maxKeys);
+    const metadata = await Promise.all(page.map((key) => this.getMetadata(bucket, key).catch((err) => {
+      if (err.code === 'ENOENT') return undefined; // removed since the walk
+      throw err;
+    })));
+    return {
+      objects: page.flatMap((key, i) => (metadata[i] === undefined ? [] : [new S3Object(bucket, key, null, metadata[i])])),
+      commonPrefixes: [],
+      isTruncated: keys.length > maxKeys,
+    };
   };
 
   // H: parts of an upload that exists only.
