@@ -8,7 +8,8 @@
 namespace lifeboat::storage {
 
 PartedWriter::PartedWriter(std::unique_ptr<PartWriter> parts, Send send, Complete complete)
-    : m_parts(std::move(parts)), m_send(std::move(send)), m_complete(std::move(complete)) {
+    : m_parts(std::move(parts)), m_send(std::move(send)), m_complete(std::move(complete)),
+      m_slots(static_cast<std::size_t>(std::clamp(m_parts->concurrency(), 1, 16))) {
   if (!m_send) {
     m_send = [](PartWriter& p, int n, pipeline::Bytes d, bool last) { p.put_part(n, d, last); };
   }
@@ -16,41 +17,49 @@ PartedWriter::PartedWriter(std::unique_ptr<PartWriter> parts, Send send, Complet
     m_complete = [](PartWriter& p) { p.complete(); };
   }
   m_filling.reserve(m_parts->part_size(1));
-  m_uploader = std::thread([this] { upload_loop(); });
+  for (std::size_t i = 0; i < m_slots; ++i) {
+    m_uploaders.emplace_back([this] { upload_loop(); });
+  }
 }
 
 PartedWriter::~PartedWriter() {
   if (!m_done) {
     abort();
+  } else {
+    stop_uploaders();
   }
 }
 
 void PartedWriter::upload_loop() {
   while (true) {
-    std::vector<std::byte> part;
-    int number = 0;
-    bool last = false;
+    Part part;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
-      m_changed.wait(lock, [&] { return m_pending_number != 0 || m_stop; });
-      if (m_pending_number == 0) {
+      m_changed.wait(lock, [&] { return !m_queue.empty() || m_stop; });
+      if (m_queue.empty()) {
         return; // stopped with nothing left
       }
-      part.swap(m_pending);
-      number = m_pending_number;
-      last = m_pending_last;
+      part = std::move(m_queue.front());
+      m_queue.pop_front();
+      ++m_in_flight;
     }
+    std::exception_ptr failure;
     try {
-      m_send(*m_parts, number, {part.data(), part.size()}, last);
+      m_send(*m_parts, part.number, {part.bytes.data(), part.bytes.size()}, part.last);
     } catch (...) {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      m_failure = std::current_exception();
+      failure = std::current_exception();
     }
     {
       std::lock_guard<std::mutex> lock(m_mutex);
-      m_pending_number = 0;
-      m_pending.swap(part); // hand the buffer back for reuse
-      m_pending.clear();
+      --m_in_flight;
+      if (failure && !m_failure) {
+        m_failure = failure;
+      }
+      if (m_failure) {
+        m_queue.clear(); // a part after a failed one is never sent
+      }
+      part.bytes.clear();
+      m_spare.push_back(std::move(part.bytes)); // the buffer, for the next part to fill
     }
     m_changed.notify_all();
   }
@@ -70,21 +79,23 @@ void PartedWriter::rethrow_failure() {
 
 void PartedWriter::hand_over(bool last) {
   std::unique_lock<std::mutex> lock(m_mutex);
-  m_changed.wait(lock, [&] { return m_pending_number == 0; }); // the previous part is sent
+  // A free slot: the writer runs at most m_slots parts ahead of the service.
+  m_changed.wait(lock, [&] { return m_queue.size() + m_in_flight < m_slots || m_failure; });
   if (m_failure) {
     return; // reported by the caller's rethrow_failure()
   }
-  std::vector<std::byte> spare;
-  spare.swap(m_pending);
-  m_pending.swap(m_filling);
-  m_pending_number = m_number;
-  m_pending_last = last;
-  m_filling.swap(spare);
-  m_filling.clear();
+  m_queue.push_back(Part{.number = m_number, .last = last, .bytes = std::move(m_filling)});
+  m_filling = {};
+  if (!m_spare.empty()) {
+    m_filling = std::move(m_spare.back());
+    m_spare.pop_back();
+  }
   ++m_number;
   lock.unlock();
   m_changed.notify_all();
-  m_filling.reserve(m_parts->part_size(m_number));
+  if (!last) {
+    m_filling.reserve(m_parts->part_size(m_number));
+  }
 }
 
 void PartedWriter::write(pipeline::Bytes bytes) {
@@ -104,17 +115,29 @@ void PartedWriter::write(pipeline::Bytes bytes) {
   }
 }
 
+void PartedWriter::stop_uploaders() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_stop = true;
+    m_queue.clear(); // a part not yet started is never sent
+  }
+  m_changed.notify_all();
+  for (auto& t : m_uploaders) {
+    if (t.joinable()) {
+      t.join();
+    }
+  }
+}
+
 void PartedWriter::commit() {
   LIFEBOAT_ASSERT(!m_done);
   rethrow_failure();
   hand_over(true); // the last part (possibly empty when nothing was written at all)
   {
     std::unique_lock<std::mutex> lock(m_mutex);
-    m_changed.wait(lock, [&] { return m_pending_number == 0; });
-    m_stop = true;
+    m_changed.wait(lock, [&] { return (m_queue.empty() && m_in_flight == 0) || m_failure; });
   }
-  m_changed.notify_all();
-  m_uploader.join();
+  stop_uploaders(); // every part is sent, or one failed and the others are done
   if (m_failure) {
     m_done = true;
     m_parts->abort();
@@ -131,15 +154,7 @@ void PartedWriter::commit() {
 }
 
 void PartedWriter::abort() noexcept {
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_stop = true;
-    m_pending_number = 0; // a part not yet started is never sent
-  }
-  m_changed.notify_all();
-  if (m_uploader.joinable()) {
-    m_uploader.join();
-  }
+  stop_uploaders();
   if (!m_done) {
     m_done = true;
     m_parts->abort();

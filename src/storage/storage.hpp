@@ -82,6 +82,10 @@ public:
   // Sends part `number`; `last` when no part follows (a backend MAY then store a
   // one-part object in a single request). Idempotent for the same number and bytes.
   virtual void put_part(int number, pipeline::Bytes data, bool last) = 0;
+  // How many parts may be in flight at once. 1 (the default): one after the other, in
+  // order (Cloudinary's chunks must be). More: put_part is called from that many threads
+  // with different numbers, in any order, and must be safe so.
+  virtual int concurrency() const { return 1; }
   // Makes the object visible under its key. Throws on failure, after which nothing is.
   virtual void complete() = 0;
   // Discards every part sent; never throws.

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/fake_http.sh"
 
-head -c 20000000 /dev/urandom > big.bin # random: ~20 MB stored, three 8 MiB parts
+head -c 20000000 /dev/urandom > big.bin # random: ~20 MB stored, four 6 MiB parts
 sqlite3 app.db "create table b(x blob); insert into b values (readfile('big.bin'))"
 
 script() { # script RULES-JSON: a fake with these rules

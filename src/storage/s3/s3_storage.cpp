@@ -23,7 +23,7 @@
 namespace lifeboat::storage::s3 {
 
 std::size_t part_size_for(int number) {
-  constexpr std::size_t k_first = 8 * 1024 * 1024;
+  constexpr std::size_t k_first = 6 * 1024 * 1024;
   constexpr std::size_t k_max = 5ULL * 1024 * 1024 * 1024;
   int doublings = std::min((number - 1) / 1000, 9);
   return std::min(k_max, k_first << doublings);
@@ -32,6 +32,11 @@ std::size_t part_size_for(int number) {
 namespace {
 
 constexpr std::size_t k_read_range = 8 * 1024 * 1024; // bytes per ranged GET
+// Parts uploaded at once. One at a time leaves the server idle between a part's answer
+// and the next part's first byte: two made a 500 MB backup to s3rver 13-17% faster on
+// 2 busy cores (7.2 s to 6.4 s, 8.4 s to 7.0 s); three and four gained nothing more
+// there and each costs another part of memory (the 64 MiB budget, DESIGN.md).
+constexpr int k_parts_in_flight = 2;
 
 // The payload hash SigV4 signs (sigv4's sha256_hex takes text; a part is bytes).
 std::string sha256_hex(pipeline::Bytes data) {
@@ -504,17 +509,9 @@ public:
       m_single = true;
       return;
     }
-    if (m_upload_id.empty()) {
-      auto r = m_storage.call("POST", m_key, {{"uploads", ""}},
-                              {{"Content-Type", m_options.content_type}}, {}, what);
-      auto id = parse_upload_id(r.body);
-      if (!id) {
-        throw Error(ErrorKind::transient, fmt::format("{}: {}", what, id.error()));
-      }
-      m_upload_id = *id;
-    }
+    std::string upload_id = start_upload(what);
     auto r = m_storage.call("PUT", m_key,
-                            {{"partNumber", std::to_string(number)}, {"uploadId", m_upload_id}}, {},
+                            {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, {},
                             data, fmt::format("upload of part {} of '{}'", number, m_storage.object(m_key)));
     std::string etag = r.headers["etag"];
     if (etag.empty()) {
@@ -522,8 +519,10 @@ public:
                   fmt::format("upload of part {} of '{}': the answer has no ETag", number,
                               m_storage.object(m_key)));
     }
+    std::lock_guard<std::mutex> lock(m_mutex);
     m_etags[number] = etag;
   }
+  int concurrency() const override { return k_parts_in_flight; }
 
   void complete() override {
     if (m_single) {
@@ -557,6 +556,21 @@ public:
   }
 
 private:
+  // The multipart upload, initiated by whichever part comes first (a retried initiation
+  // may leave an unused upload behind: prune's remove_abandoned_writes removes it).
+  std::string start_upload(const std::string& what) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_upload_id.empty()) {
+      auto r = m_storage.call("POST", m_key, {{"uploads", ""}},
+                              {{"Content-Type", m_options.content_type}}, {}, what);
+      auto id = parse_upload_id(r.body);
+      if (!id) {
+        throw Error(ErrorKind::transient, fmt::format("{}: {}", what, id.error()));
+      }
+      m_upload_id = *id;
+    }
+    return m_upload_id;
+  }
   void check_absent(const std::string& what) {
     if (!m_options.overwrite && m_storage.stat(m_key)) {
       throw Error(ErrorKind::permanent, fmt::format("{}: '{}' already exists", what, m_key));
@@ -565,6 +579,7 @@ private:
   S3Storage& m_storage;
   std::string m_key;
   PutOptions m_options;
+  std::mutex m_mutex; // parts are sent from several threads
   std::string m_upload_id;
   std::map<int, std::string> m_etags;
   bool m_single = false;

@@ -21,9 +21,9 @@ namespace lifeboat::storage::s3 {
 std::unique_ptr<Storage> open_s3(std::string_view url,
                                  const std::function<std::optional<std::string>(const char*)>& env);
 
-// The size of multipart part `number` (from 1): 8 MiB for the first 1,000 parts, then
-// doubling every 1,000 parts up to S3's 5 GiB, so 10,000 parts hold 8 TiB and a backup
-// of up to 8 GiB is uploaded with 16 MiB of buffers.
+// The size of multipart part `number` (from 1): 6 MiB for the first 1,000 parts, then
+// doubling every 1,000 parts up to S3's 5 GiB, so 10,000 parts hold 6 TiB and a backup
+// of up to 6 GiB is uploaded with 18 MiB of buffers (two parts in flight, one filling).
 std::size_t part_size_for(int number);
 
 } // namespace lifeboat::storage::s3

@@ -1,6 +1,6 @@
 // The storage conformance suite against a real S3-compatible server (s3rver, started on
 // loopback by tests/e2e/s3_conformance_test.sh, which passes its URL in
-// LIFEBOAT_TEST_S3_URL). Large objects cross part boundaries (8 MiB parts); every test
+// LIFEBOAT_TEST_S3_URL). Large objects cross part boundaries (6 MiB parts); every test
 // gets its own prefix, and listing more than one page is exercised (1,000 keys a page).
 #include "storage_conformance.hpp"
 

@@ -5,6 +5,8 @@
 
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "storage/parted_writer.hpp"
 #include "storage/retry.hpp"
@@ -233,4 +235,122 @@ TEST(PartedWriter, ADestroyedWriterAborts) {
   }
   EXPECT_FALSE(s.objects.contains("e"));
   EXPECT_EQ(s.log.back(), "abort");
+}
+
+namespace {
+
+// Parts sent from several threads: records how many were in flight at once and the
+// buffers alive, and fails part `fail_at` for good when set.
+class ConcurrentParts final : public PartWriter {
+public:
+  int in_flight_max = 0;
+  int fail_at = 0;
+  std::map<int, std::string> parts;
+  std::vector<int> last_flags;
+  bool completed = false;
+  bool aborted = false;
+  int completed_with = 0; // parts present when complete() ran
+
+  explicit ConcurrentParts(int n) : m_n(n) {}
+  std::size_t part_size(int) const override { return 3; }
+  int concurrency() const override { return m_n; }
+  void put_part(int n, pipeline::Bytes d, bool last) override {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      in_flight_max = std::max(in_flight_max, ++m_in_flight);
+      if (last) {
+        last_flags.push_back(n);
+      }
+    }
+    // Later parts finish first: the order of completion is not the order of numbers.
+    std::this_thread::sleep_for(std::chrono::milliseconds(n % 3 == 0 ? 6 : 1));
+    std::lock_guard<std::mutex> lock(m_mutex);
+    --m_in_flight;
+    if (n == fail_at) {
+      throw Error(ErrorKind::permanent, "part " + std::to_string(n) + " refused");
+    }
+    parts[n] = std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  void complete() override {
+    completed = true;
+    completed_with = static_cast<int>(parts.size());
+  }
+  void abort() noexcept override { aborted = true; }
+
+private:
+  int m_n;
+  std::mutex m_mutex;
+  int m_in_flight = 0;
+};
+
+std::string joined(const std::map<int, std::string>& parts) {
+  std::string all;
+  int expect = 1;
+  for (const auto& [n, p] : parts) {
+    EXPECT_EQ(n, expect++) << "a part is missing";
+    all += p;
+  }
+  return all;
+}
+
+} // namespace
+
+TEST(PartedWriter, PartsInFlightAtOnceMakeOneWholeObject) {
+  auto owned = std::make_unique<ConcurrentParts>(3);
+  auto& parts = *owned;
+  PartedWriter w(std::move(owned));
+  std::string text;
+  for (int i = 0; i < 200; ++i) {
+    text += static_cast<char>('a' + i % 26);
+  }
+  for (std::size_t i = 0; i < text.size(); i += 7) { // writes that straddle parts
+    w.write(pipeline::as_bytes(std::string_view(text).substr(i, 7)));
+  }
+  w.commit();
+  EXPECT_TRUE(parts.completed);
+  EXPECT_FALSE(parts.aborted);
+  EXPECT_EQ(parts.completed_with, 67); // every part was confirmed before complete()
+  EXPECT_EQ(joined(parts.parts), text);
+  EXPECT_EQ(parts.last_flags, std::vector<int>{67}); // only the last part says so
+  EXPECT_GE(parts.in_flight_max, 2);
+  EXPECT_LE(parts.in_flight_max, 3); // never more than the backend allows
+}
+
+TEST(PartedWriter, OneBackendInOrderIsSentInOrder) {
+  // concurrency() 1 (Cloudinary's chunks): one part at a time, in number order.
+  FlakyStorage s;
+  auto w = s.open_write("e", {});
+  w->write(pipeline::as_bytes(std::string(41, 'x')));
+  w->commit();
+  std::vector<std::string> want;
+  for (int n = 1; n <= 11; ++n) {
+    want.push_back("part " + std::to_string(n));
+  }
+  want.emplace_back("complete");
+  EXPECT_EQ(s.log, want);
+}
+
+TEST(PartedWriter, AFailedPartInFlightAbortsAndNothingCompletes) {
+  for (int fail_at : {1, 2, 5, 30}) {
+    auto owned = std::make_unique<ConcurrentParts>(3);
+    auto& parts = *owned;
+    parts.fail_at = fail_at;
+    PartedWriter w(std::move(owned));
+    bool threw = false;
+    try {
+      for (int i = 0; i < 40; ++i) {
+        w.write(pipeline::as_bytes(std::string("abc")));
+      }
+      w.commit();
+    } catch (const Error& e) {
+      threw = true;
+      EXPECT_NE(std::string(e.what()).find("refused"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(threw) << "part " << fail_at;
+    EXPECT_FALSE(parts.completed) << "part " << fail_at;
+    EXPECT_TRUE(parts.aborted) << "part " << fail_at;
+    // The writer stops soon after: only parts taken while the failed one was in flight
+    // (it sleeps at most 6 ms, the others 1 ms, three at a time) go out.
+    EXPECT_LE(static_cast<int>(parts.parts.size()), fail_at + 8) << "part " << fail_at;
+  }
 }
