@@ -54,6 +54,8 @@ const { values: opts } = parseArgs({
     'port-file': { type: 'string' },
     'service-endpoint': { type: 'string', default: 'localhost' },
     stock: { type: 'boolean', default: false },
+    'tls-key': { type: 'string' },
+    'tls-cert': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
   strict: true,
@@ -410,6 +412,8 @@ const server = new S3rver({
   serviceEndpoint: opts['service-endpoint'],
   allowMismatchedSignatures: false,
   configureBuckets: opts.bucket.map((name) => ({ name })),
+  // HTTPS with the test's own certificate when given (s3rver serves https with key+cert).
+  ...(opts['tls-key'] ? { key: fs.readFileSync(opts['tls-key']), cert: fs.readFileSync(opts['tls-cert']) } : {}),
 });
 // Koa composes its middleware when the server starts listening: this one goes first.
 if (!opts.stock) server.middleware.unshift(strict);

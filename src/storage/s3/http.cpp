@@ -127,6 +127,9 @@ HttpReply HttpClient::perform(const HttpCall& request, const std::string& what) 
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
+  if (!request.ca_file.empty()) {
+    curl_easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
+  }
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
@@ -165,7 +168,17 @@ HttpReply HttpClient::perform(const HttpCall& request, const std::string& what) 
                   fmt::format("{}: the answer is larger than {} bytes", what, request.body_limit));
     }
     std::string reason = error[0] != 0 ? error : curl_easy_strerror(rc);
-    // Every transport failure may pass: refused, reset, timed out, cut short, DNS.
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+      // An untrusted certificate stays untrusted: never retried, never ignored.
+      throw Error(ErrorKind::permanent,
+                  fmt::format("{}: the server's TLS certificate is not trusted ({})", what, reason),
+                  request.ca_file.empty()
+                      ? "If the endpoint uses a private certificate authority, give lifeboat its "
+                        "certificate file (AWS_CA_BUNDLE for s3://); verification is never turned off."
+                      : fmt::format("Check that '{}' holds the certificate authority that signed "
+                                    "the server's certificate.", request.ca_file));
+    }
+    // Every other transport failure may pass: refused, reset, timed out, cut short, DNS.
     throw Error(ErrorKind::transient, fmt::format("{}: {}", what, reason));
   }
   give_back(h);

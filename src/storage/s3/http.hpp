@@ -27,6 +27,7 @@ struct HttpCall {
   std::function<void(pipeline::Bytes)> on_body;
   std::size_t body_limit = 16 * 1024 * 1024;
   bool verify_tls = true;
+  std::string ca_file; // the certificate authorities to trust; empty: the system's
 };
 
 struct HttpReply {

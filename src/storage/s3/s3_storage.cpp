@@ -65,6 +65,7 @@ struct Location {
   std::string host; // of the endpoint, with :port when given
   bool path_style = false;
   bool custom_endpoint = false;
+  std::string ca_file; // AWS_CA_BUNDLE, as the AWS CLI and SDKs read it
 };
 
 bool is_ip_or_localhost(std::string_view host) {
@@ -146,6 +147,7 @@ Location parse_location(std::string_view url,
     }
     pos = amp + 1;
   }
+  l.ca_file = env("AWS_CA_BUNDLE").value_or("");
   if (l.region.empty()) {
     l.region = env("AWS_REGION").value_or(env("AWS_DEFAULT_REGION").value_or("us-east-1"));
   }
@@ -337,6 +339,7 @@ HttpReply S3Storage::call(const std::string& method, const std::string& key,
   }
   call.body = body;
   call.on_body = on_body;
+  call.ca_file = m_loc.ca_file;
   HttpReply r = m_http.perform(call, what);
   if (r.status >= 200 && r.status < 300) {
     // CompleteMultipartUpload and CopyObject can answer 200 with an error inside.
