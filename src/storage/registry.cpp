@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "storage/file/file_storage.hpp"
-#include "storage/retry.hpp"
+#include "storage/decorators.hpp"
 #include "storage/s3/s3_storage.hpp"
 #include "storage/storage.hpp"
 #include "util/strings.hpp"
@@ -35,13 +35,13 @@ std::unique_ptr<Storage> open_file(std::string_view url) {
   return std::make_unique<file::FileStorage>(std::filesystem::path(path));
 }
 
-// Decorators in their one order (STYLE.md L4, docs/ARCHITECTURE.md): Retrying(backend).
+// Remote backends get the decorators in their one order (storage/decorators.hpp).
 std::unique_ptr<Storage> open_s3(std::string_view url) {
   auto env = [](const char* name) -> std::optional<std::string> {
     const char* v = std::getenv(name);
     return v == nullptr ? std::nullopt : std::optional<std::string>(v);
   };
-  return make_retrying(s3::open_s3(url, env));
+  return decorate(s3::open_s3(url, env), {}, decorator_hooks());
 }
 
 const std::vector<Scheme>& schemes() {

@@ -55,6 +55,10 @@ pass "virtual-hosted addressing (BUCKET.s3.localhost over HTTPS): backup, list, 
   export AWS_SESSION_TOKEN="FQoGZXIvYXdzE-session-token-$$"
   run 0 lb backup --db app.db --to "$url" --json -v
   not_contains "$OUT$ERR" "$AWS_SESSION_TOKEN" "the output of a backup with a session token"
+  # --verbose: the Logging decorator's line per storage call, secrets never among them.
+  contains "$ERR" "storage: part 1 'app/"
+  contains "$ERR" "': ok in "
+  not_contains "$ERR" "$AWS_SECRET_ACCESS_KEY" "the verbose log"
   run 0 lb list --to "$url"
 ) || exit 1
 pass "with AWS_SESSION_TOKEN set, requests are signed with it (s3rver checks) and it is never printed"

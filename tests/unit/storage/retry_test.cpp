@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "storage/decorators.hpp"
 #include "storage/parted_writer.hpp"
 #include "storage/retry.hpp"
 
@@ -353,4 +354,86 @@ TEST(PartedWriter, AFailedPartInFlightAbortsAndNothingCompletes) {
     // (it sleeps at most 6 ms, the others 1 ms, three at a time) go out.
     EXPECT_LE(static_cast<int>(parts.parts.size()), fail_at + 8) << "part " << fail_at;
   }
+}
+
+// The decorator stack (storage/decorators.hpp): a fault at the inner hook is retried by
+// Retrying and unseen at the outer hook; Limited bounds the calls in flight.
+TEST(Decorators, AFaultAtTheInnerHookIsRetriedAndTheOuterHookSeesOneCommit) {
+  auto* flaky = new FlakyStorage;
+  std::mutex m;
+  std::vector<std::string> inner_ops, outer_ops;
+  bool failed_once = false;
+  DecoratorHooks hooks;
+  hooks.inner = [&](std::unique_ptr<Storage> s) {
+    return make_around(std::move(s), [&](std::string_view op, const std::string&, const std::function<void()>& call) {
+      {
+        std::lock_guard<std::mutex> lock(m);
+        inner_ops.emplace_back(op);
+        if (op == "part 2" && !failed_once) {
+          failed_once = true;
+          throw TransientError("part 2 failed", "connection reset");
+        }
+      }
+      call();
+    });
+  };
+  hooks.outer = [&](std::unique_ptr<Storage> s) {
+    return make_around(std::move(s), [&](std::string_view op, const std::string&, const std::function<void()>& call) {
+      if (op != "write") {
+        outer_ops.emplace_back(op);
+      }
+      call();
+    });
+  };
+  auto s = decorate(std::unique_ptr<Storage>(flaky), fast(), hooks);
+  auto w = s->open_write("k", {});
+  w->write(pipeline::as_bytes(std::string("abcdefghij")));
+  w->commit();
+  EXPECT_EQ(flaky->objects["k"], "abcdefghij");
+  EXPECT_EQ(outer_ops, (std::vector<std::string>{"open_write", "commit"}));
+  EXPECT_EQ(inner_ops, (std::vector<std::string>{"part 1", "part 2", "part 2", "part 3", "complete"}));
+  // Reads, stats and listings pass through both positions too.
+  inner_ops.clear();
+  outer_ops.clear();
+  EXPECT_EQ(s->read_all("k"), "abcdefghij");
+  EXPECT_TRUE(s->stat("k"));
+  EXPECT_EQ(s->list_all("").size(), 1u);
+  EXPECT_EQ(outer_ops.front(), "open");
+  EXPECT_NE(std::find(inner_ops.begin(), inner_ops.end(), "stat"), inner_ops.end());
+  EXPECT_NE(std::find(inner_ops.begin(), inner_ops.end(), "list"), inner_ops.end());
+}
+
+namespace {
+class PartsOnly final : public Storage {
+public:
+  ConcurrentParts* last = nullptr;
+  std::string display_url() const override { return "parts://"; }
+  Capabilities capabilities() const override { return {.max_connections = 2}; }
+  std::unique_ptr<ObjectWriter> open_write(const std::string&, const PutOptions&) override { return nullptr; }
+  std::unique_ptr<PartWriter> open_parts(const std::string&, const PutOptions&) override {
+    auto p = std::make_unique<ConcurrentParts>(4); // wants 4, the service tolerates 2
+    last = p.get();
+    return p;
+  }
+  std::unique_ptr<ObjectReader> open_read(const std::string& k) override {
+    throw Error(ErrorKind::not_found, k);
+  }
+  void list(const std::string&, const std::function<void(const ObjectInfo&)>&) override {}
+  std::optional<ObjectInfo> stat(const std::string&) override { return std::nullopt; }
+  void remove(const std::string&) override {}
+};
+} // namespace
+
+TEST(Decorators, LimitedKeepsPartsInFlightWithinMaxConnections) {
+  auto* backend = new PartsOnly;
+  auto s = decorate(std::unique_ptr<Storage>(backend), fast());
+  auto w = s->open_write("k", {});
+  for (int i = 0; i < 30; ++i) {
+    w->write(pipeline::as_bytes(std::string("abc")));
+  }
+  w->commit();
+  ASSERT_NE(backend->last, nullptr);
+  EXPECT_TRUE(backend->last->completed);
+  EXPECT_EQ(backend->last->parts.size(), 30u);
+  EXPECT_EQ(backend->last->in_flight_max, 2);
 }
