@@ -86,6 +86,10 @@ before=$(manifest_gets)
 run 0 lb list --to "$iurl" --json
 [[ $(json_field "$OUT" 'len(d)') == 12 ]] || fail "the listing lost backups"
 (( $(manifest_gets) == before )) || fail "a listing with a fresh index read $(( $(manifest_gets) - before )) manifests"
+before=$(manifest_gets)
+run 0 lb prune --keep-last 3 --dry-run --to "$iurl" --name tiny
+run 0 lb restore --latest --name tiny --target latest.db --yes --to "$iurl"
+(( $(manifest_gets) - before <= 1 )) || fail "prune and restore --latest read $(( $(manifest_gets) - before )) manifests, not the index"
 echo garbage > garbage.json
 aws_s3 s3 cp garbage.json "s3://$S3_BUCKET/idx/tiny/index.json" >/dev/null
 before=$(manifest_gets)
@@ -98,4 +102,8 @@ run 0 lb list --to "$iurl" --json
 aws_s3 s3 rm "s3://$S3_BUCKET/idx/tiny/$(json_field "$OUT" 'd[0]["id"]').manifest.json" >/dev/null
 run 0 lb list --to "$iurl" --json
 [[ $(json_field "$OUT" 'len(d)') == 11 ]] || fail "an index entry outlived its manifest"
+# A nightly run (store, then prune by the policy) reads the index, not the manifests.
+before=$(manifest_gets)
+run 0 lb backup --db tiny.db --to "$iurl"
+(( $(manifest_gets) == before )) || fail "a backup run (store + prune) read $(( $(manifest_gets) - before )) manifests"
 pass "listings use the catalog index, and survive a damaged index and a manifest removed behind its back"
