@@ -28,6 +28,9 @@ using http::HttpClient;
 using http::HttpReply;
 
 constexpr std::size_t k_read_range = 8 * 1024 * 1024; // bytes per ranged download
+// The smallest raw file limit of any plan (the free plan's 10 MB): below it, no upload
+// needs the plan's own limit, so /usage (an Admin API call) is asked only above it.
+constexpr std::uint64_t k_smallest_raw_limit = 10 * 1024 * 1024;
 // A rate limit that resets sooner than this is waited for; a later one fails the run.
 constexpr std::chrono::seconds k_wait_for_reset{60};
 
@@ -115,6 +118,8 @@ public:
   std::optional<ObjectInfo> stat(const std::string& key) override;
   void remove(const std::string& key) override;
   std::optional<SpaceInfo> space() override;
+  // The plan's largest raw file: the raw_max_size option, else /usage's media_limits.
+  std::optional<std::uint64_t> raw_max_size();
   std::string signed_url(const std::string& key, Seconds expires) override {
     std::int64_t now = now_seconds();
     return private_download_url(m_loc, public_id(key), now, now + expires.count());
@@ -148,6 +153,7 @@ public:
 
 private:
   [[noreturn]] void fail(const HttpReply& r, Api api, const std::string& what) const;
+  const Usage& usage(); // GET /usage once per process; m_usage_mutex held
   std::unique_ptr<ObjectReader> open_at(const std::string& key, std::uint64_t offset);
 
   Location m_loc;
@@ -245,6 +251,11 @@ void CloudinaryStorage::fail(const HttpReply& r, Api api, const std::string& wha
                             "(and CLOUDINARY_API_KEY) ({})",
                             what, detail),
                 "Copy the API key and secret from the Cloudinary console (CLOUDINARY_URL).");
+  }
+  if (message.find("File size too large") != std::string::npos) {
+    throw Error(ErrorKind::permanent, fmt::format("{}: {}", what, detail),
+                "The object is larger than the plan's largest raw file: upgrade the plan, or "
+                "store backups this large elsewhere.");
   }
   if (r.status == 404) {
     throw Error(ErrorKind::not_found, fmt::format("{}: no such object ({})", what, detail));
@@ -361,8 +372,7 @@ void CloudinaryStorage::remove(const std::string& key) {
   destroy(public_id(key), fmt::format("removal of '{}'", object(key)));
 }
 
-std::optional<SpaceInfo> CloudinaryStorage::space() {
-  std::lock_guard<std::mutex> lock(m_usage_mutex);
+const Usage& CloudinaryStorage::usage() {
   if (!m_usage) {
     HttpCall c;
     c.method = "GET";
@@ -375,11 +385,25 @@ std::optional<SpaceInfo> CloudinaryStorage::space() {
     }
     m_usage = *u;
   }
-  if (!m_usage->storage_limit || !m_usage->storage_used) {
+  return *m_usage;
+}
+
+std::optional<std::uint64_t> CloudinaryStorage::raw_max_size() {
+  if (m_loc.raw_max_size) {
+    return m_loc.raw_max_size;
+  }
+  std::lock_guard<std::mutex> lock(m_usage_mutex);
+  return usage().raw_max_size;
+}
+
+std::optional<SpaceInfo> CloudinaryStorage::space() {
+  std::lock_guard<std::mutex> lock(m_usage_mutex);
+  const Usage& u = usage();
+  if (!u.storage_limit || !u.storage_used) {
     return std::nullopt; // a plan counted in credits has no storage limit of its own
   }
-  std::uint64_t total = *m_usage->storage_limit;
-  return SpaceInfo{total, total - std::min(total, *m_usage->storage_used)};
+  std::uint64_t total = *u.storage_limit;
+  return SpaceInfo{total, total - std::min(total, *u.storage_used)};
 }
 
 std::unique_ptr<ObjectReader> CloudinaryStorage::open_at(const std::string& key, std::uint64_t offset) {
@@ -478,6 +502,7 @@ public:
                      {"type", m_storage.location().type},
                      {"overwrite", m_options.overwrite ? "true" : "false"}};
     std::vector<std::pair<std::string, std::string>> headers;
+    check_plan_limit(start + data.size());
     std::string what;
     if (number == 1 && last) {
       what = fmt::format("upload of '{}'", m_storage.object(m_key));
@@ -526,6 +551,23 @@ public:
   }
 
 private:
+  // Fails before sending a byte more than the plan takes in one raw file (Cloudinary would
+  // take every chunk, then refuse the file at the last one).
+  void check_plan_limit(std::uint64_t size) {
+    std::optional<std::uint64_t> limit = m_storage.location().raw_max_size;
+    if (!limit && size > k_smallest_raw_limit) {
+      limit = m_storage.raw_max_size();
+    }
+    if (limit && size > *limit) {
+      throw Error(ErrorKind::permanent,
+                  fmt::format("upload of '{}': the object is larger than the Cloudinary plan's "
+                              "largest raw file ({} bytes)",
+                              m_storage.object(m_key), *limit),
+                  "Upgrade the plan, or store backups this large elsewhere: lifeboat does not yet "
+                  "split an object into parts.");
+    }
+  }
+
   CloudinaryStorage& m_storage;
   std::string m_key;
   PutOptions m_options;
