@@ -3,7 +3,8 @@
 # dropped connection in the middle of a chunked upload (the chunk is sent again through the
 # shared retry layer and the backup completes), a rate-limited Admin API (420 with
 # X-FeatureRateLimit-Reset: far off, a clear failure naming the reset time; near, waited
-# for), and the Admin API calls of a nightly run (backup + prune) with 54 backups stored.
+# for), the Admin API calls of a nightly run (backup + prune) with 54 backups stored, and a
+# backup over the plan's raw file limit (from /usage), stored as parts.
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/cloudinary.sh"
 export FAKE_CLD_MIN_CHUNK=$((1024 * 1024)) FAKE_CLD_RAW_MAX_SIZE=$((100 * 1024 * 1024))
@@ -90,21 +91,22 @@ echo "Admin API calls of backup + prune with 54 backups stored: $admin"
 pass "a nightly backup + prune with 54 backups stored makes $admin Admin API calls (at most 5)"
 stop_cld
 
-# An object larger than the plan's largest raw file (media_limits.raw_max_size of /usage,
-# asked only once an upload passes 10 MB, the smallest plan's limit) fails before the
-# last chunk, clearly; nothing lists. Splitting such backups into parts is not built yet.
+# A backup larger than the plan's largest raw file (media_limits.raw_max_size of /usage,
+# asked once and only when an upload passes 10 MB, the smallest plan's limit) is stored as
+# parts, each within the limit; a write that bypasses the parts (a direct upload over the
+# limit) fails before its last chunk, clearly.
 export FAKE_CLD_RAW_MAX_SIZE=$((10 * 1024 * 1024))
 start_cld
 url=$(cld_url plan "$opts")
 head -c 11000000 /dev/urandom > huge.bin
 sqlite3 huge.db "create table b(x blob); insert into b values (readfile('huge.bin'))"
-run 1 lb backup --db huge.db --to "$url" --compress none
-contains "$ERR" "larger than the Cloudinary plan's largest raw file (10485760 bytes)"
-[[ $(cld_count 'r["path"].endswith("/usage")') == 1 ]] || fail "/usage was not asked once"
-[[ $(cld_count 'r["api"] == "chunk" and r["content_range"] and not r["content_range"].endswith("/-1")') == 0 ]] \
-  || fail "the last chunk of an object over the plan's limit was sent"
-run 0 lb list --to "$url" --json
-[[ $(json_field "$OUT" 'len(d)') == 0 ]] || fail "a backup over the plan's limit lists"
-run 1 lb backup --db big.db --to "$(cld_url plan "$opts&raw_max_size=2000000")" --compress none
-contains "$ERR" "largest raw file (2000000 bytes)"
-pass "a backup over the plan's raw file limit (from /usage, or raw_max_size=) fails early and clearly"
+run 0 lb backup --db huge.db --to "$url" --compress none --json
+hid=$(json_field "$OUT" 'd["id"]')
+[[ $(cld_count 'r["path"].endswith("/usage")') == 1 ]] || fail "/usage was not asked exactly once"
+[[ $(cld_count 'r["status"] == 400') == 0 ]] || fail "the fake refused a request"
+run 0 lb restore --backup-id "$hid" --target huge-restored.db --yes --to "$url"
+sqlite3 huge-restored.db "select writefile('huge-out.bin', x) from b" >/dev/null
+cmp -s huge.bin huge-out.bin || fail "a backup split at the plan's limit restored other bytes"
+run 0 lb url --backup-id "$hid" --to "$url" --json
+[[ $(json_field "$OUT" 'len(d["parts"])') == 2 ]] || fail "an 11 MB backup under a 10 MiB limit is not 2 parts"
+pass "a backup over the plan's limit from /usage is stored as 2 parts and restores"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A local fake Cloudinary for the requests lifeboat's cloudinary:// backend makes, checked
-as the service checks them (Upload API, Admin API and private download, as documented at
+as the service checks them (Upload API (upload, chunked upload, destroy, rename), Admin API and private download, as documented at
 cloudinary.com/documentation: upload_images#chunked_asset_upload, admin_api,
 authentication_signatures). In-memory; Python 3 standard library only.
 
@@ -8,7 +8,7 @@ authentication_signatures). In-memory; Python 3 standard library only.
 
 It listens on 127.0.0.1 (a free port), writes the port to PORT_FILE (PORT_FILE.tmp, then
 renamed) and logs every request as one JSON line: method, path, api (upload, chunk,
-destroy, admin, download), status, query, content_range, upload_id. SIGTERM stops it.
+destroy, rename, admin, download), status, query, content_range, upload_id. SIGTERM stops it.
 
 What it checks, answering as Cloudinary does ({"error": {"message": ...}}):
   - every Upload API request and download URL: api_key, a timestamp at most an hour old
@@ -166,6 +166,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return "chunk" if self.headers.get("X-Unique-Upload-Id") else "upload"
         if rest == "raw/destroy":
             return "destroy"
+        if rest == "raw/rename":
+            return "rename"
         if rest == "raw/download":
             return "download"
         if rest == "usage" or rest.startswith("resources/"):
@@ -203,6 +205,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 status = self.upload(body, api)
             elif api == "destroy":
                 status = self.destroy(dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True)))
+            elif api == "rename":
+                status = self.rename(dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True)))
             else:
                 status = self.download(query)
         except Reply as r:
@@ -309,6 +313,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with lock:
             gone = resources.pop((params.get("type", "upload"), params.get("public_id", "")), None)
         return self.send(200, {"result": "ok" if gone is not None else "not found"})
+
+    def rename(self, params):
+        self.check_signed(params)
+        rtype = params.get("type", "upload")
+        src, dst = (rtype, params.get("from_public_id", "")), (rtype, params.get("to_public_id", ""))
+        with lock:
+            if src not in resources:
+                raise error(404, f"Resource not found - {src[1]}")
+            if dst in resources and params.get("overwrite") != "true":
+                raise error(409, f"Resource already exists - {dst[1]}")
+            resources[dst] = resources.pop(src)
+            return self.send(200, resource_json(rtype, dst[1], resources[dst]))
 
     def admin(self, path, query):
         auth = self.headers.get("Authorization", "")

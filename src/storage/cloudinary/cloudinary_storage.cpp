@@ -104,7 +104,7 @@ public:
   std::string display_url() const override { return m_loc.display_url(); }
   Capabilities capabilities() const override {
     return {.atomic_put = true, .space_info = true, .signed_url = true, .max_connections = 4,
-            .list_is_consistent = true, .remote = true};
+            .list_is_consistent = true, .remote = true, .object_size_limit = true};
   }
   std::unique_ptr<ObjectWriter> open_write(const std::string& key, const PutOptions& options) override {
     return std::make_unique<PartedWriter>(open_parts(key, options));
@@ -120,6 +120,15 @@ public:
   std::optional<SpaceInfo> space() override;
   // The plan's largest raw file: the raw_max_size option, else /usage's media_limits.
   std::optional<std::uint64_t> raw_max_size();
+  std::optional<std::uint64_t> max_object_size(std::uint64_t size) override {
+    if (!m_loc.raw_max_size && size <= k_smallest_raw_limit) {
+      return std::nullopt; // every plan takes it: no need to ask
+    }
+    auto limit = raw_max_size();
+    return limit && size > *limit ? limit : std::nullopt;
+  }
+  // The Upload API's signed rename (overwrite=false: never over an existing resource).
+  bool rename(const std::string& from, const std::string& to) override;
   std::string signed_url(const std::string& key, Seconds expires) override {
     std::int64_t now = now_seconds();
     return private_download_url(m_loc, public_id(key), now, now + expires.count());
@@ -311,6 +320,20 @@ void CloudinaryStorage::destroy(const std::string& id, const std::string& what) 
   if (*a != "ok" && *a != "not found") {
     throw Error(ErrorKind::permanent, fmt::format("{}: Cloudinary answered '{}'", what, *a));
   }
+}
+
+bool CloudinaryStorage::rename(const std::string& from, const std::string& to) {
+  HttpCall c;
+  c.method = "POST";
+  c.url = endpoint("raw/rename");
+  std::string body = form_encode(sign({{"from_public_id", public_id(from)},
+                                       {"to_public_id", public_id(to)},
+                                       {"type", m_loc.type},
+                                       {"overwrite", "false"}}));
+  c.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  c.body = pipeline::as_bytes(body);
+  call(std::move(c), Api::upload, fmt::format("renaming '{}' to '{}'", object(from), object(to)));
+  return true;
 }
 
 void CloudinaryStorage::list(const std::string& prefix,
@@ -563,8 +586,8 @@ private:
                   fmt::format("upload of '{}': the object is larger than the Cloudinary plan's "
                               "largest raw file ({} bytes)",
                               m_storage.object(m_key), *limit),
-                  "Upgrade the plan, or store backups this large elsewhere: lifeboat does not yet "
-                  "split an object into parts.");
+                  "Upgrade the plan, or write through the catalog, which stores larger backups "
+                  "as parts.");
     }
   }
 
