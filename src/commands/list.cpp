@@ -104,7 +104,7 @@ int run_url(Context& ctx, const std::string& id, const std::string& expires) {
   if (!ctx.storage.capabilities().signed_url) {
     throw Error(ErrorKind::usage,
                 fmt::format("storage '{}' cannot sign download URLs", ctx.storage.display_url()),
-                "Signed URLs need object storage (s3://); copy the files themselves instead.");
+                "Signed URLs need object storage (s3://, cloudinary://); copy the files themselves instead.");
   }
   const auto& entry = ctx.catalog().find(id);
   // A backup stored as parts has one URL per part: download them all, then `cat` them.

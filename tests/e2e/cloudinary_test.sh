@@ -136,3 +136,17 @@ left=$(curl -sf -u "$CLOUDINARY_API_KEY:$CLOUDINARY_API_SECRET" \
 [[ $(json_field "$left" 'len([r for r in d["resources"] if ".db.zst" in r["public_id"]])') == 0 ]] \
   || fail "prune left parts of a split backup: $left"
 pass "a backup over the plan's raw file limit: $nparts parts, restored as one stream, and by hand with cat"
+
+# An account that signs with SHA-256: signature_algorithm=sha256 in the URL.
+stop_cld
+FAKE_CLD_SIGNATURE_ALGORITHM=sha256 start_cld
+surl=$(cld_url sha "$opts&signature_algorithm=sha256")
+run 0 lb backup --db app.db --to "$surl" --json
+sid=$(json_field "$OUT" 'd["id"]')
+run 0 lb restore --backup-id "$sid" --target sha-restored.db --yes --to "$surl"
+[[ $(sqlite3 sha-restored.db "select count(*) from orders") == 3000 ]] || fail "restored rows (sha256)"
+run 0 lb url --backup-id "$sid" --expires 5m --to "$surl"
+curl -sf -o /dev/null "$OUT" || fail "a SHA-256 signed download URL did not download"
+run 1 lb backup --db app.db --to "$(cld_url sha "$opts")"
+contains "$ERR" "check CLOUDINARY_API_SECRET"
+pass "signature_algorithm=sha256 against an account that signs with SHA-256; SHA-1 is refused there"
