@@ -20,6 +20,13 @@
 //   - read: the signed, expiring private download URL (/v1_1/CLOUD/raw/download with
 //     expires_at) with Range requests; a server that ignores Range is read window by
 //     window, skipping what came before (bounded memory, more bytes transferred).
+//   - an object over the plan's largest raw file: max_object_size() (the raw_max_size
+//     option, else /usage's media_limits, asked once and only past 10 MB, the smallest
+//     plan's limit) lets SplitWriter store it as parts; rename() is the signed Upload API
+//     rename. A direct upload over the limit fails before its last chunk.
+// Known limit: a last chunk whose answer is lost and that is sent again meets the
+// resource it created, which overwrite=false reports as `existing`: the commit fails and
+// the (complete) object stays without a manifest, a leftover prune removes.
 // Failures are classified (401 Invalid Signature: the secret; 404: not found; 408, 5xx,
 // transport: transient); storage/retry retries them.
 #pragma once
