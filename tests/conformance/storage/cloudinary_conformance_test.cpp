@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "storage/storage.hpp"
+#include "util/error.hpp"
 
 namespace lifeboat::test {
 
@@ -37,5 +38,31 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(StorageFactory{"cloudinary", [](const TempDir&) { return open_fresh(); },
                                    3 * 1024 * 1024 + 12345}),
     [](const testing::TestParamInfo<StorageFactory>& p) { return p.param.name; });
+
+// Beyond the suite: what the backend takes from /usage (the script sets the fake's storage
+// limit to 1 GB and its largest raw file to 100 MiB), and rename.
+TEST(CloudinaryExtras, SpaceAndTheLargestObjectComeFromUsage) {
+  auto s = open_fresh();
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->capabilities().object_size_limit);
+  EXPECT_FALSE(s->max_object_size(1000)); // below every plan's limit: not even asked
+  EXPECT_EQ(s->max_object_size(200u * 1024 * 1024), 100u * 1024 * 1024);
+  auto space = s->space();
+  ASSERT_TRUE(space);
+  EXPECT_EQ(space->total, 1'000'000'000u);
+  EXPECT_LE(space->available, space->total);
+}
+
+TEST(CloudinaryExtras, RenameNeverOverwrites) {
+  auto s = open_fresh();
+  ASSERT_TRUE(s);
+  s->write_all("r/a", "alpha");
+  s->write_all("r/c", "gamma");
+  EXPECT_TRUE(s->rename("r/a", "r/b"));
+  EXPECT_FALSE(s->stat("r/a"));
+  EXPECT_EQ(s->read_all("r/b"), "alpha");
+  EXPECT_THROW(s->rename("r/b", "r/c"), Error);
+  EXPECT_EQ(s->read_all("r/c"), "gamma");
+}
 
 } // namespace lifeboat::test
