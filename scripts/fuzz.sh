@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 build=${FUZZ_BUILD:-build-fuzz}
 jobs=${FUZZ_JOBS:-2}
-targets=(manifest config age_header armor age_decrypt identity names pg_script sqlite_inspect s3_xml)
+targets=(manifest config age_header armor age_decrypt identity names pg_script sqlite_inspect s3_xml cloudinary_json)
 
 if [[ ! -f $build/build.ninja ]]; then
   CC=clang-16 CXX=clang++-16 cmake -S . -B "$build" -G Ninja -DLIFEBOAT_FUZZ=ON \

@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
 
   // url
   std::string url_id, url_expires = "1h";
-  auto* url = app.add_subcommand("url", "print a time-limited download URL of a backup (S3)");
+  auto* url = app.add_subcommand("url", "print a time-limited download URL of a backup (S3, Cloudinary)");
   url->add_option("--backup-id", url_id, "the backup")->required();
   url->add_option("--expires", url_expires, "how long the URL works: 10m, 1h, 7d (default 1h)");
   url->add_flag("--json", g.json, "print id, key, url and expires_at as JSON");

@@ -6,6 +6,7 @@
 
 #include "codec/codec.hpp"
 #include "pipeline/pipeline.hpp"
+#include "storage/split_writer.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 
@@ -68,9 +69,21 @@ void check_sidecar(Context& ctx, const core::Manifest& m) {
 
 } // namespace
 
+// The data object, or its parts one after the other as one stream.
+static std::unique_ptr<storage::ObjectReader> open_data(Context& ctx, const core::Manifest& m) {
+  if (m.data.parts.empty()) {
+    return ctx.storage.open_read(m.data.key);
+  }
+  std::vector<storage::StoredPart> parts;
+  for (const auto& p : m.data.parts) {
+    parts.push_back({p.key, p.size, p.sha256});
+  }
+  return storage::open_parts_reader(ctx.storage, std::move(parts));
+}
+
 void verify_checksum(Context& ctx, const core::Manifest& m) {
   check_sidecar(ctx, m);
-  auto reader = ctx.storage.open_read(m.data.key);
+  auto reader = open_data(ctx, m);
   NullSink null;
   pipeline::Pipeline pipe(null);
   auto& count = pipe.add<codec::ByteCounter>();
@@ -89,7 +102,7 @@ void stream_payload(Context& ctx, const core::Manifest& m, pipeline::Sink& sink)
     throw Error(ErrorKind::integrity,
                 fmt::format("backup '{}' uses unknown compression '{}'", m.id, m.data.codec));
   }
-  auto reader = ctx.storage.open_read(m.data.key);
+  auto reader = open_data(ctx, m);
   pipeline::Pipeline pipe(sink);
   auto& count = pipe.add<codec::ByteCounter>();
   // The verifier sees the stored bytes first; its verdict comes at finish(), before

@@ -104,20 +104,38 @@ int run_url(Context& ctx, const std::string& id, const std::string& expires) {
   if (!ctx.storage.capabilities().signed_url) {
     throw Error(ErrorKind::usage,
                 fmt::format("storage '{}' cannot sign download URLs", ctx.storage.display_url()),
-                "Signed URLs need object storage (s3://); copy the files themselves instead.");
+                "Signed URLs need object storage (s3://, cloudinary://); copy the files themselves instead.");
   }
   const auto& entry = ctx.catalog().find(id);
-  std::string url = ctx.storage.signed_url(entry.manifest.data.key, *d);
+  // A backup stored as parts has one URL per part: download them all, then `cat` them.
+  std::vector<std::string> keys;
+  for (const auto& p : entry.manifest.data.parts) {
+    keys.push_back(p.key);
+  }
+  if (keys.empty()) {
+    keys.push_back(entry.manifest.data.key);
+  }
+  std::vector<std::string> urls;
+  for (const auto& k : keys) {
+    urls.push_back(ctx.storage.signed_url(k, *d));
+  }
   auto until = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + *d;
   if (ctx.json) {
-    ctx.out << nlohmann::json{{"id", id},
-                              {"key", entry.manifest.data.key},
-                              {"url", url},
-                              {"expires_at", format_iso8601(until)}}
-                   .dump(2)
-            << "\n";
+    nlohmann::json j{{"id", id},
+                     {"key", entry.manifest.data.key},
+                     {"url", urls.front()},
+                     {"expires_at", format_iso8601(until)}};
+    if (!entry.manifest.data.parts.empty()) {
+      j["parts"] = nlohmann::json::array();
+      for (std::size_t i = 0; i < urls.size(); ++i) {
+        j["parts"].push_back({{"key", keys[i]}, {"url", urls[i]}});
+      }
+    }
+    ctx.out << j.dump(2) << "\n";
   } else {
-    ctx.out << url << "\n";
+    for (const auto& u : urls) {
+      ctx.out << u << "\n";
+    }
     if (!ctx.quiet) {
       log::info("valid until {} for anyone who has it; the object is {}encrypted",
                 format_iso8601(until), entry.manifest.data.encrypted ? "" : "NOT ");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "storage/split_writer.hpp"
 #include "util/log.hpp"
 
 namespace lifeboat::commands {
@@ -20,7 +21,15 @@ StoreChain::StoreChain(Context& ctx, const core::BackupId& id, std::string_view 
   m.data.encrypted = encrypted;
   m.data.recipients = encrypted ? ctx.encryption.manifest_recipients() : std::vector<std::string>{};
   m.checksum_key = id.checksum_key();
-  m_writer = ctx.storage.open_write(m.data.key, {.overwrite = false});
+  if (ctx.storage.capabilities().object_size_limit) {
+    // A service that caps one object's size: a larger backup goes up as parts.
+    auto split = std::make_unique<storage::SplitWriter>(ctx.storage, m.data.key,
+                                                        storage::PutOptions{.overwrite = false});
+    m_split = split.get();
+    m_writer = std::move(split);
+  } else {
+    m_writer = ctx.storage.open_write(m.data.key, {.overwrite = false});
+  }
   m_pipe = std::make_unique<pipeline::Pipeline>(*m_writer);
 }
 
@@ -41,6 +50,12 @@ void StoreChain::commit() {
   m_writer->commit();
   m_m.data.sha256 = m_sha->hex();
   m_m.data.size = m_stored->count();
+  m_m.data.parts.clear();
+  if (m_split != nullptr) {
+    for (const auto& p : m_split->parts()) {
+      m_m.data.parts.push_back({p.key, p.size, p.sha256});
+    }
+  }
 }
 
 void commit_backup(Context& ctx, core::Catalog& catalog, const core::Manifest& m) {

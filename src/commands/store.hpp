@@ -17,6 +17,7 @@
 #include "core/catalog.hpp"
 #include "core/manifest.hpp"
 #include "pipeline/pipeline.hpp"
+#include "storage/split_writer.hpp"
 
 namespace lifeboat::commands {
 
@@ -42,6 +43,7 @@ private:
   core::Manifest& m_m;
   codec::CompressSpec m_spec;
   std::unique_ptr<storage::ObjectWriter> m_writer;
+  storage::SplitWriter* m_split = nullptr; // m_writer, when the storage caps object sizes
   std::unique_ptr<pipeline::Pipeline> m_pipe;
   codec::Sha256* m_sha = nullptr;
   codec::ByteCounter* m_stored = nullptr;

@@ -94,6 +94,13 @@ std::string to_json(const Manifest& m) {
       {"integrity_check", m.integrity_check},
       {"tables", tables},
   };
+  if (!m.data.parts.empty()) {
+    json parts = json::array();
+    for (const auto& p : m.data.parts) {
+      parts.push_back({{"key", p.key}, {"size", p.size}, {"sha256", p.sha256}});
+    }
+    j["data"]["parts"] = std::move(parts);
+  }
   if (m.roles) {
     j["roles"] = {{"owners", m.roles->owners},
                   {"privileges", m.roles->privileges},
@@ -278,6 +285,31 @@ Result<Manifest> parse_manifest(std::string_view text) {
     m.data.level = d.contains("level") ? field<int>(d, "level") : 0;
     m.data.encrypted = d.value("encrypted", false);
     m.data.recipients = d.value("recipients", std::vector<std::string>{});
+    if (auto ps = d.find("parts"); ps != d.end()) {
+      if (!ps->is_array() || ps->empty() || ps->size() > 99'999) {
+        throw std::invalid_argument("field 'data.parts' has the wrong type");
+      }
+      std::uint64_t total = 0;
+      for (const auto& p : *ps) {
+        DataPart part{field<std::string>(p, "key"), field<std::uint64_t>(p, "size"),
+                      field<std::string>(p, "sha256")};
+        std::string want = fmt::format("{}.part{:04d}", m.data.key, m.data.parts.size() + 1);
+        if (part.key != want) {
+          throw std::invalid_argument(fmt::format("part '{}' of data.parts should be '{}'", part.key, want));
+        }
+        if (!is_hex64(part.sha256)) {
+          throw std::invalid_argument("a part's sha256 is not a SHA-256 hex digest");
+        }
+        if (total + part.size < total) {
+          throw std::invalid_argument("the sizes of data.parts overflow");
+        }
+        total += part.size;
+        m.data.parts.push_back(std::move(part));
+      }
+      if (total != m.data.size) {
+        throw std::invalid_argument("the sizes of data.parts do not add up to data.size");
+      }
+    }
     m.checksum_key = field<std::string>(j, "checksum_key");
     m.uncompressed_size = field<std::uint64_t>(j, "uncompressed_size");
     m.integrity_check = j.value("integrity_check", std::string());

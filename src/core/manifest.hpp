@@ -10,7 +10,9 @@
 //   source (redacted), source_id, server_version, tool_version, host,
 //   started_at, finished_at (ISO 8601 UTC, ms), duration_seconds,
 //   data { key, size, sha256, payload ("db"|"sql"|"dump"), codec ("zstd"|"gzip"|"none"),
-//          level, encrypted, recipients [..] },
+//          level, encrypted, recipients [..],
+//          parts [ { key, size, sha256 } ] },   ; optional: the data stored as parts
+//                                               ; KEY.part0001.. (cat them: KEY), in order
 //   checksum_key, uncompressed_size, integrity_check,
 //   tables [ { schema, name, rows } ]          ; core/inventory: one entry per table
 //   roles { owners [..], privileges [..], policies [..] }   ; PostgreSQL, optional
@@ -45,6 +47,15 @@ namespace lifeboat::core {
 
 inline constexpr std::string_view k_manifest_format = "lifeboat-manifest/1";
 
+// One part of a data object stored in parts (storage/split_writer): `cat` of the parts in
+// order is the data object. Absent (no parts) in manifests of one-object backups and in
+// every manifest written before parts existed.
+struct DataPart {
+  std::string key;
+  std::uint64_t size = 0;
+  std::string sha256;
+};
+
 struct DataObject {
   std::string key;
   std::uint64_t size = 0;
@@ -54,6 +65,7 @@ struct DataObject {
   int level = 0;
   bool encrypted = false;
   std::vector<std::string> recipients; // public keys only
+  std::vector<DataPart> parts;          // empty: one object under `key`
 };
 
 struct RoleUse {

@@ -64,6 +64,16 @@ public:
   std::string signed_url(const std::string& key, Seconds expires) override {
     return m_inner->signed_url(key, expires); // computed locally: no call to the service
   }
+  std::optional<std::uint64_t> max_object_size(std::uint64_t size) override {
+    std::optional<std::uint64_t> out;
+    around("max_object_size", "", [&] { out = m_inner->max_object_size(size); });
+    return out;
+  }
+  bool rename(const std::string& from, const std::string& to) override {
+    bool out = false;
+    around("rename", from, [&] { out = m_inner->rename(from, to); });
+    return out;
+  }
 
 private:
   class Reader final : public ObjectReader {

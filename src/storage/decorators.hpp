@@ -38,7 +38,7 @@ std::unique_ptr<Storage> make_logging(std::unique_ptr<Storage> inner);
 // A decorator that runs every call to `inner` (and to the writers, part writers and
 // readers it hands out) through `around(op, key, call)`: op is "list", "stat", "remove",
 // "open", "open@OFFSET", "read", "open_write", "write", "commit", "part N", "complete",
-// "space" or "remove_abandoned_writes". For hooks: fault injection, counting.
+// "space", "remove_abandoned_writes", "max_object_size" or "rename". For hooks: fault injection, counting.
 using Around = std::function<void(std::string_view op, const std::string& key,
                                   const std::function<void()>& call)>;
 std::unique_ptr<Storage> make_around(std::unique_ptr<Storage> inner, Around around);

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "storage/cloudinary/cloudinary_storage.hpp"
 #include "storage/file/file_storage.hpp"
 #include "storage/decorators.hpp"
 #include "storage/s3/s3_storage.hpp"
@@ -44,11 +45,21 @@ std::unique_ptr<Storage> open_s3(std::string_view url) {
   return decorate(s3::open_s3(url, env), {}, decorator_hooks());
 }
 
+// The same order: Retrying(Cloudinary). The backend classifies; retry retries.
+std::unique_ptr<Storage> open_cloudinary(std::string_view url) {
+  auto env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+  };
+  return decorate(cloudinary::open_cloudinary(url, env), {}, decorator_hooks());
+}
+
 const std::vector<Scheme>& schemes() {
   static const std::vector<Scheme> table = [] {
     std::vector<Scheme> t = {
         {"file", open_file},
         {"s3", open_s3},
+        {"cloudinary", open_cloudinary},
     };
     for (size_t i = 0; i < t.size(); ++i) {
       for (size_t j = i + 1; j < t.size(); ++j) {

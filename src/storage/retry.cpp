@@ -166,6 +166,15 @@ public:
     retry(m_policy, fmt::format("removal of '{}'", key), [&] { m_inner->remove(key); });
   }
   std::optional<SpaceInfo> space() override { return m_inner->space(); }
+  std::optional<std::uint64_t> max_object_size(std::uint64_t size) override {
+    std::optional<std::uint64_t> out;
+    retry(m_policy, "the storage's object size limit", [&] { out = m_inner->max_object_size(size); });
+    return out;
+  }
+  // Not retried: a rename that took effect but whose answer was lost would fail again.
+  bool rename(const std::string& from, const std::string& to) override {
+    return m_inner->rename(from, to);
+  }
   std::vector<ObjectInfo> remove_abandoned_writes(TimePoint cutoff, bool dry_run) override {
     std::vector<ObjectInfo> out;
     retry(m_policy, "removal of abandoned uploads",

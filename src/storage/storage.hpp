@@ -48,6 +48,9 @@ struct Capabilities {
   // Every request is a round trip to a service (S3): the catalog keeps an index object
   // per database so that a listing does not read every manifest (core/catalog).
   bool remote = false;
+  // The service caps the size of one object (Cloudinary: the plan's largest raw file):
+  // max_object_size() answers, and a larger stream is stored as parts (SplitWriter).
+  bool object_size_limit = false;
 };
 
 struct SpaceInfo {
@@ -127,6 +130,20 @@ public:
     return nullptr;
   }
   virtual std::optional<SpaceInfo> space() { return std::nullopt; }
+  // The service's limit on one object when an object of `size` bytes would exceed it;
+  // nullopt when `size` bytes fit. A backend asks its service only when it must
+  // (Cloudinary: only above the smallest plan's limit). Default: no limit.
+  virtual std::optional<std::uint64_t> max_object_size(std::uint64_t size) {
+    (void)size;
+    return std::nullopt;
+  }
+  // Renames a committed object to a key that does not exist; false when the backend
+  // cannot rename (a caller that needs it checks object_size_limit backends only).
+  virtual bool rename(const std::string& from, const std::string& to) {
+    (void)from;
+    (void)to;
+    return false;
+  }
   // Removes the remains of writes that never committed and were started before
   // `cutoff` (a process killed mid-write: the file backend's hidden temporary files,
   // an object store's unfinished multipart uploads). Returns what was removed; with

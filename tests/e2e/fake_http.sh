@@ -24,14 +24,7 @@ start_fake_http() {
   "${_lifeboat_py:-python3}" "$LIFEBOAT_SOURCE_DIR/tests/harness/fake_http.py" "$script" "$FAKE_DIR/port" --log "$FAKE_LOG" \
     </dev/null >"$FAKE_DIR/stdout" 2>"$FAKE_DIR/stderr" &
   _fake_pid=$!
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [[ -s $FAKE_DIR/port ]] && break
-    kill -0 "$_fake_pid" 2>/dev/null || fail "fake_http.py did not start: $(cat "$FAKE_DIR/stderr")"
-    sleep 0.1
-  done
-  [[ -s $FAKE_DIR/port ]] || fail "fake_http.py did not listen within 10 s: $(cat "$FAKE_DIR/stderr")"
-  FAKE_PORT=$(<"$FAKE_DIR/port")
+  FAKE_PORT=$(wait_port_file "$FAKE_DIR" "$_fake_pid" fake_http.py) || exit 1
   FAKE_ENDPOINT=http://127.0.0.1:$FAKE_PORT
   unset AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION
   export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-FAKEKEY} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-fake-secret}
@@ -45,14 +38,6 @@ stop_fake_http() {
 
 fake_url() { echo "s3://$FAKE_BUCKET/$1?region=us-east-1&endpoint=$FAKE_ENDPOINT&path_style=1"; }
 
-_fake_select() { # _fake_select count|lines EXPR
-  python3 - "$FAKE_LOG" "$1" "$2" <<'EOF'
-import json, sys
-log, mode, expr = sys.argv[1:]
-rows = [json.loads(l) for l in open(log, encoding="utf-8") if l.strip()]
-hits = [r for r in rows if eval(expr, {}, {"r": r})]
-print(len(hits) if mode == "count" else "\n".join(json.dumps(r, sort_keys=True) for r in hits))
-EOF
-}
+_fake_select() { jsonl_select "$FAKE_LOG" "$1" "$2"; } # _fake_select count|lines EXPR
 fake_count() { _fake_select count "$1"; }
 fake_requests() { _fake_select lines "$1"; }

@@ -86,6 +86,31 @@ SQL
 # Resolve python3 once: behind a version manager's shim (pyenv) each start costs ~0.5 s.
 _lifeboat_py=$(python3 -c 'import sys; print(sys.executable)') && python3() { "$_lifeboat_py" "$@"; }
 
+# wait_port_file DIR PID NAME: waits until the fake server NAME (pid PID) has written
+# DIR/port (its stderr in DIR/stderr), 10 s at most, and prints the port.
+wait_port_file() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ -s $1/port ]] && break
+    kill -0 "$2" 2>/dev/null || fail "$3 did not start: $(cat "$1/stderr")"
+    sleep 0.1
+  done
+  [[ -s $1/port ]] || fail "$3 did not listen within 10 s: $(cat "$1/stderr")"
+  cat "$1/port"
+}
+
+# jsonl_select LOG count|lines EXPR: of a fake server's request log (one JSON object a
+# line), how many rows r satisfy the python expression EXPR, or those rows.
+jsonl_select() {
+  python3 - "$1" "$2" "$3" <<'EOF'
+import json, sys
+log, mode, expr = sys.argv[1:]
+rows = [json.loads(l) for l in open(log, encoding="utf-8") if l.strip()]
+hits = [r for r in rows if eval(expr, {}, {"r": r})]
+print(len(hits) if mode == "count" else "\n".join(json.dumps(r, sort_keys=True) for r in hits))
+EOF
+}
+
 json_field() { # json_field JSON EXPR (python3 expression on `d`)
   python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" <<<"$1"
 }

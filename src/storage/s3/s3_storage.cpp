@@ -12,8 +12,9 @@
 #include <openssl/evp.h>
 
 #include "storage/retry.hpp"
+#include "storage/window_reader.hpp"
 #include "storage/parted_writer.hpp"
-#include "storage/s3/http.hpp"
+#include "storage/http/http.hpp"
 #include "storage/s3/sigv4.hpp"
 #include "storage/s3/xml.hpp"
 #include "util/error.hpp"
@@ -21,6 +22,10 @@
 #include "util/secret.hpp"
 
 namespace lifeboat::storage::s3 {
+
+using http::HttpCall;
+using http::HttpClient;
+using http::HttpReply;
 
 std::size_t part_size_for(int number) {
   constexpr std::size_t k_first = 6 * 1024 * 1024;
@@ -182,15 +187,14 @@ Location parse_location(std::string_view url,
 
 class S3Storage;
 
-class S3Reader final : public ObjectReader {
+class S3Reader final : public WindowReader {
 public:
   S3Reader(S3Storage& s, std::string key, std::uint64_t offset)
       : m_storage(s), m_key(std::move(key)), m_offset(offset) {}
-  std::size_t read(std::span<std::byte> buf) override;
   // Fetches the next range (at most k_read_range bytes) into the buffer. The first one
   // also learns the object's size and ETag (from Content-Range and ETag): one request
   // for a small object, and a missing one is reported when the reader is opened.
-  void fetch();
+  void fetch() override;
 
 private:
   S3Storage& m_storage;
@@ -198,8 +202,6 @@ private:
   std::uint64_t m_offset; // of the next byte not yet fetched
   std::optional<std::uint64_t> m_size;
   std::string m_etag;
-  std::vector<std::byte> m_buffer;
-  std::size_t m_pos = 0;
 };
 
 class S3Parts;
@@ -408,17 +410,7 @@ void S3Storage::fail(const HttpReply& r, const std::string& what) const {
 }
 
 std::unique_ptr<ObjectReader> S3Storage::open_at(const std::string& key, std::uint64_t offset) {
-  auto reader = std::make_unique<S3Reader>(*this, key, offset);
-  try {
-    reader->fetch();
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::not_found) {
-      throw Error(ErrorKind::not_found, fmt::format("unable to open missing object '{}' in '{}' for read",
-                                                    key, display_url()));
-    }
-    throw;
-  }
-  return reader;
+  return open_window_reader(std::make_unique<S3Reader>(*this, key, offset), key, display_url());
 }
 
 void S3Reader::fetch() {
@@ -478,19 +470,6 @@ void S3Reader::fetch() {
                          "connection cut short");
   }
   m_offset += expected;
-}
-
-std::size_t S3Reader::read(std::span<std::byte> buf) {
-  if (m_pos == m_buffer.size()) {
-    fetch();
-    if (m_buffer.empty()) {
-      return 0;
-    }
-  }
-  std::size_t n = std::min(buf.size(), m_buffer.size() - m_pos);
-  std::memcpy(buf.data(), m_buffer.data() + m_pos, n);
-  m_pos += n;
-  return n;
 }
 
 class S3Parts final : public PartWriter {

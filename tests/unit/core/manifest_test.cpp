@@ -182,3 +182,33 @@ TEST(Manifest, ChecksumLineIsWhatSha256sumReads) {
   EXPECT_EQ(checksum_line(sample().data),
             std::string(64, 'a') + "  app-20261124-030000.db.zst\n");
 }
+
+TEST(Manifest, PartsAreOptionalCheckedAndRoundTrip) {
+  Manifest m = sample();
+  EXPECT_EQ(to_json(m).find("parts"), std::string::npos); // one object: as before
+  auto plain = parse_manifest(to_json(m));
+  ASSERT_TRUE(plain) << plain.error();
+  EXPECT_TRUE(plain->data.parts.empty());
+
+  m.data.parts = {{m.data.key + ".part0001", 1000, std::string(64, 'b')},
+                  {m.data.key + ".part0002", 234, std::string(64, 'c')}};
+  auto back = parse_manifest(to_json(m));
+  ASSERT_TRUE(back) << back.error();
+  ASSERT_EQ(back->data.parts.size(), 2u);
+  EXPECT_EQ(back->data.parts[1].key, m.data.key + ".part0002");
+  EXPECT_EQ(back->data.parts[1].size, 234u);
+  EXPECT_EQ(back->data.parts[0].sha256, std::string(64, 'b'));
+
+  auto bad = [&](auto change) {
+    auto j = nlohmann::json::parse(to_json(m));
+    change(j["data"]["parts"]);
+    return parse_manifest(j.dump());
+  };
+  EXPECT_FALSE(bad([](auto& p) { p[1]["size"] = 235; }));              // sizes do not add up
+  EXPECT_FALSE(bad([](auto& p) { p[1]["key"] = "app/elsewhere"; }));    // not KEY.part0002
+  EXPECT_FALSE(bad([](auto& p) { std::swap(p[0], p[1]); }));            // out of order
+  EXPECT_FALSE(bad([](auto& p) { p[0]["sha256"] = "x"; }));
+  EXPECT_FALSE(bad([](auto& p) { p = nlohmann::json::array(); }));
+  EXPECT_FALSE(bad([](auto& p) { p = "parts"; }));
+  EXPECT_FALSE(bad([](auto& p) { p[0]["size"] = -1; }));
+}

@@ -26,14 +26,14 @@ TEST(Registry, OpensPathsAndFileUrls) {
   EXPECT_EQ(storage::open_storage("file://" + (dir / "b").string())->display_url(),
             (dir / "b").string());
   EXPECT_EQ(storage::open_storage("./rel")->display_url(), "./rel");
-  EXPECT_EQ(storage::storage_schemes(), (std::vector<std::string>{"file", "s3"}));
+  EXPECT_EQ(storage::storage_schemes(), (std::vector<std::string>{"file", "s3", "cloudinary"}));
   try {
     storage::open_storage("ftp://user:pw@example.com/x");
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::config);
     EXPECT_EQ(std::string(e.what()),
-              "unsupported storage URL 'ftp://user:***@example.com/x': known schemes are file, s3");
+              "unsupported storage URL 'ftp://user:***@example.com/x': known schemes are file, s3, cloudinary");
   }
   EXPECT_THROW(storage::open_storage("file://relative/path"), Error);
 }

@@ -1,4 +1,4 @@
-#include "storage/s3/http.hpp"
+#include "storage/http/http.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -10,24 +10,36 @@
 
 #include "util/error.hpp"
 
-namespace lifeboat::storage::s3 {
+namespace lifeboat::storage::http {
 
 namespace {
 
 struct Transfer {
   const HttpCall* request = nullptr;
   HttpReply* response = nullptr;
-  std::size_t sent = 0;
+  std::vector<pipeline::Bytes> segments; // the body: `body`, or `body_parts` in order
+  std::size_t segment = 0;
+  std::size_t sent = 0; // of the current segment
   bool over_limit = false;
+  bool headers_told = false;
 };
 
 size_t on_read(char* buf, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  std::size_t left = t->request->body.size() - t->sent;
-  std::size_t take = std::min(left, size * n);
-  std::memcpy(buf, t->request->body.data() + t->sent, take);
-  t->sent += take;
-  return take;
+  std::size_t room = size * n;
+  std::size_t given = 0;
+  while (given < room && t->segment < t->segments.size()) {
+    pipeline::Bytes seg = t->segments[t->segment];
+    std::size_t take = std::min(seg.size() - t->sent, room - given);
+    std::memcpy(buf + given, seg.data() + t->sent, take);
+    given += take;
+    t->sent += take;
+    if (t->sent == seg.size()) {
+      ++t->segment;
+      t->sent = 0;
+    }
+  }
+  return given;
 }
 
 size_t on_write(char* data, size_t size, size_t n, void* user) {
@@ -38,6 +50,10 @@ size_t on_write(char* data, size_t size, size_t n, void* user) {
   long status = 0;
   (void)status;
   if (t->request->on_body && t->response->status >= 200 && t->response->status < 300) {
+    if (!t->headers_told && t->request->on_headers) {
+      t->request->on_headers(*t->response);
+    }
+    t->headers_told = true;
     t->request->on_body({reinterpret_cast<const std::byte*>(data), len});
     return len;
   }
@@ -113,6 +129,15 @@ HttpReply HttpClient::perform(const HttpCall& request, const std::string& what) 
   curl_easy_reset(h);
   HttpReply response;
   Transfer t{&request, &response};
+  if (request.body_parts.empty()) {
+    t.segments.push_back(request.body);
+  } else {
+    t.segments = request.body_parts;
+  }
+  curl_off_t body_size = 0;
+  for (auto seg : t.segments) {
+    body_size += static_cast<curl_off_t>(seg.size());
+  }
   curl_slist* headers = nullptr;
   for (const auto& [k, v] : request.headers) {
     headers = curl_slist_append(headers, (k + ": " + v).c_str());
@@ -131,6 +156,14 @@ HttpReply HttpClient::perform(const HttpCall& request, const std::string& what) 
     curl_easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
   }
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (request.follow_redirects) {
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  }
+  if (request.timeout_seconds > 0) {
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, request.timeout_seconds);
+  }
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -139,7 +172,12 @@ HttpReply HttpClient::perform(const HttpCall& request, const std::string& what) 
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(h, CURLOPT_READDATA, &t);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, body_size);
+  } else if (request.method == "POST" && !request.body_parts.empty()) {
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &t);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
   } else if (request.method == "POST") {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, reinterpret_cast<const char*>(request.body.data()));
@@ -185,4 +223,4 @@ HttpReply HttpClient::perform(const HttpCall& request, const std::string& what) 
   return response;
 }
 
-} // namespace lifeboat::storage::s3
+} // namespace lifeboat::storage::http
