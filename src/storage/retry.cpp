@@ -19,7 +19,12 @@ std::string short_reason(const Error& e) {
   if (const auto* t = dynamic_cast<const TransientError*>(&e)) {
     return t->reason();
   }
+  // "listing 'x' in 'URL': Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't
+  // connect to server": the cause is the last part; the operation is named already.
   std::string m = e.what();
+  if (auto colon = m.rfind(": "); colon != std::string::npos && colon + 2 < m.size()) {
+    m = m.substr(colon + 2);
+  }
   return m.size() > 60 ? m.substr(0, 57) + "..." : m;
 }
 
@@ -149,7 +154,8 @@ public:
     // A listing is collected whole before `each` sees it, so a retried page never
     // reports an object twice.
     std::vector<ObjectInfo> all;
-    retry(m_policy, fmt::format("listing of '{}'", prefix), [&] {
+    retry(m_policy, prefix.empty() ? fmt::format("listing of '{}'", m_inner->display_url())
+                                : fmt::format("listing of '{}' in '{}'", prefix, m_inner->display_url()), [&] {
       all.clear();
       m_inner->list(prefix, [&](const ObjectInfo& o) { all.push_back(o); });
     });

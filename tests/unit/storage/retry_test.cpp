@@ -162,9 +162,23 @@ TEST(Retry, TheFinalErrorSummarisesTheAttempts) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::transient);
-    EXPECT_NE(std::string(e.what()).find("listing of '' failed after 6 attempts over"),
+    EXPECT_NE(std::string(e.what()).find("listing of 'flaky://' failed after 6 attempts over"),
               std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(": 503 slow down (x6)"), std::string::npos) << e.what();
+  }
+  // A plain transient Error (a transport failure) is summarised by its cause, not by the
+  // start of its message, which names the operation and the URL again.
+  RetryPolicy p = fast();
+  try {
+    retry(p, "listing of ''", [] {
+      throw Error(ErrorKind::transient, "listing '' in 'cloudinary://k:***@c/backups?api_host=x': "
+                                        "Failed to connect to 127.0.0.1 port 9 after 0 ms: "
+                                        "Couldn't connect to server");
+    });
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(": Couldn't connect to server (x6)"), std::string::npos)
+        << e.what();
   }
 }
 
