@@ -27,7 +27,9 @@ start_cld() {
   export FAKE_CLD_SECRET=${FAKE_CLD_SECRET:-"cld-secret-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"}
   local script=()
   [[ $# -gt 0 ]] && script=(--script "$1")
-  python3 "$LIFEBOAT_SOURCE_DIR/tests/harness/fake_cloudinary.py" "$CLD_DIR/port" --log "$CLD_LOG" "${script[@]}" \
+  # The interpreter itself, not lib.sh's python3 function: a function run with & is a
+  # subshell, and $! would be that subshell, leaving the server running after stop_cld.
+  "${_lifeboat_py:-python3}" "$LIFEBOAT_SOURCE_DIR/tests/harness/fake_cloudinary.py" "$CLD_DIR/port" --log "$CLD_LOG" "${script[@]}" \
     </dev/null >"$CLD_DIR/stdout" 2>"$CLD_DIR/stderr" &
   _cld_pid=$!
   CLD_PORT=$(wait_port_file "$CLD_DIR" "$_cld_pid" fake_cloudinary.py) || exit 1

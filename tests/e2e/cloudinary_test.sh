@@ -138,7 +138,11 @@ left=$(curl -sf -u "$CLOUDINARY_API_KEY:$CLOUDINARY_API_SECRET" \
 pass "a backup over the plan's raw file limit: $nparts parts, restored as one stream, and by hand with cat"
 
 # An account that signs with SHA-256: signature_algorithm=sha256 in the URL.
+old_host=$CLD_HOST
 stop_cld
+# The server is gone, not orphaned (a leaked one once outlived every test run).
+[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$old_host/") == 000 ]] \
+  || fail "stop_cld left the fake Cloudinary answering on $old_host"
 FAKE_CLD_SIGNATURE_ALGORITHM=sha256 start_cld
 surl=$(cld_url sha "$opts&signature_algorithm=sha256")
 run 0 lb backup --db app.db --to "$surl" --json
