@@ -82,3 +82,14 @@ left=$(uploads)
 not_contains "$left" "$old" "the unfinished uploads after prune"
 contains "$left" "$new"
 pass "prune aborts a day-old unfinished multipart upload and leaves a running one alone"
+
+# A prefix is a path: %XX decoded, '+' kept (s3://b/x+y is the prefix "x+y", as for the
+# aws CLI); a control character is refused.
+purl="s3://$S3_BUCKET/x+y/caf%C3%A9%20z?region=us-east-1&endpoint=$S3_ENDPOINT&path_style=1"
+run 0 lb backup --db app.db --to "$purl" --json
+pid_=$(json_field "$OUT" 'd["id"]')
+aws_s3 s3 ls "s3://$S3_BUCKET/x+y/café z/app/" >ls2.txt || fail "nothing under the prefix 'x+y/café z/'"
+contains "$(cat ls2.txt)" "$pid_.db.zst"
+run 0 lb restore --backup-id "$pid_" --target r3.db --yes --to "$purl"
+run 2 lb list --to "s3://$S3_BUCKET/a%0Ab?region=us-east-1&endpoint=$S3_ENDPOINT&path_style=1"
+pass "an S3 prefix with '+', a space and UTF-8 is the prefix written; a control character is refused"

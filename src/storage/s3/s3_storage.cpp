@@ -114,7 +114,17 @@ Location parse_location(std::string_view url,
   if (l.bucket.empty()) {
     throw bad("no bucket");
   }
-  std::string path = url_decode(part(CURLUPART_PATH));
+  // The prefix is a path: %XX decoded by libcurl, '+' kept (it is a space only in a
+  // form-encoded query; "s3://b/x+y" means the prefix "x+y", as the aws CLI reads it).
+  std::string path;
+  {
+    char* v = nullptr;
+    if (curl_url_get(u, CURLUPART_PATH, &v, CURLU_URLDECODE) != CURLUE_OK || v == nullptr) {
+      throw bad("the prefix holds an invalid percent-encoding");
+    }
+    path = v;
+    curl_free(v);
+  }
   while (!path.empty() && path.front() == '/') {
     path.erase(0, 1);
   }
