@@ -23,6 +23,9 @@ packages=(
   # the S3 backend parses S3's XML with expat; its tests drive Debian's aws CLI
   # against s3rver, which runs on Node.js (tests/harness/npm/README.md)
   libexpat1-dev awscli nodejs
+  # alerts and health: a real SMTP server with AUTH for the email tests, and promtool
+  # (from prometheus) to check the --prometheus and /metrics text format
+  python3-aiosmtpd prometheus
 )
 
 missing=()
